@@ -1,0 +1,238 @@
+"""The weekly planner: what a person should do in one ISO week."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+
+from programs import constants as c
+from programs.education import weekly_tip
+from programs.models import (
+    Adjustment,
+    Balance,
+    Block,
+    BlockType,
+    Category,
+    Episode,
+    Plan,
+    PlannedSession,
+    PrescribedExercise,
+    Profile,
+    ReadinessStatus,
+    Region,
+    SessionLog,
+    StageRef,
+)
+from programs.readiness import Readiness, assess, safety_notes
+from programs.replay import Replay, State, Timeline, draft_week, start_state
+from programs.sessions import ABDOMINAL, Draft, Item
+from programs.stages import (
+    STAGE_ENTRY_AEROBIC_MINUTES,
+    STAGE_ENTRY_SESSION_STRENGTH,
+    STAGE_NAMES,
+)
+from programs.weeks import IsoWeek
+
+_SESSION_NAMESPACE = uuid.UUID("5b1f3c1e-8f57-4d0c-9a53-0c6d3b1e7a42")
+
+
+def session_id(person_id: str, day: date, slot: int = 0) -> str:
+    """Stable for a (person, date, slot): re-planning never renames a session."""
+    return str(uuid.uuid5(_SESSION_NAMESPACE, f"{person_id}/{day.isoformat()}/{slot}"))
+
+
+def first_ready_day(*, episodes: Sequence[Episode], today: date) -> date | None:
+    """The default program start: today when ready, the earliest start when
+    recovering, None while a referral stands."""
+    readiness = assess(episodes, on=today)
+    if readiness.status is ReadinessStatus.ready:
+        return today
+    if readiness.status is ReadinessStatus.recovering:
+        return readiness.earliest_start
+    return None
+
+
+def plan_week(
+    *,
+    person_id: str,
+    profile: Profile,
+    week: IsoWeek,
+    today: date,
+    history: Sequence[SessionLog] = (),
+    episodes: Sequence[Episode] = (),
+    stage: int | None = None,
+) -> Plan:
+    """The plan for `week`, as seen on `today`. `stage` forces a stage for previews."""
+    timeline = Timeline(episodes)
+    ref = today if today in week else week.monday()
+    readiness = timeline.assess(ref)
+    start = profile.program_start or first_ready_day(episodes=episodes, today=today)
+    if readiness.status is ReadinessStatus.refer or start is None:
+        return _not_ready(week, readiness)
+    upcoming = [d for d in week.days() if d >= ref]
+    if not any(timeline.status(d) is ReadinessStatus.ready for d in upcoming):
+        return _not_ready(week, readiness)
+
+    replay = Replay(profile=profile, program_start=start, history=history, timeline=timeline)
+    if stage is None:
+        _, state, last_morning = replay.run(week)
+        record, _ = replay.week(week, state, last_morning)
+        state, days, red_on = record.state, record.days, record.red_on
+    else:
+        state = _preview_state(profile, stage, week)
+        days, red_on = replay.session_days(week), None
+    drafts = draft_week(profile, state, days, red_on=red_on)
+    sessions = tuple(_session(person_id, draft) for draft in drafts)
+    aerobic = sum(d.aerobic_minutes for d in drafts)
+    return Plan(
+        week=str(week),
+        status=ReadinessStatus.ready,
+        reasons=readiness.reasons,
+        guidance=readiness.guidance,
+        earliest_start=max(start, readiness.earliest_start or start),
+        stage=StageRef(number=state.stage, name=STAGE_NAMES[state.stage]),
+        sessions=sessions,
+        balance=_balance(drafts) if drafts else None,
+        aerobic_minutes=aerobic,
+        strength_seconds=sum(d.strength_work for d in drafts),
+        adjustment=Adjustment(signal=state.signal, action=state.action, reason=state.reason),
+        notes=_notes(profile, state, week, start, days, drafts, aerobic, red_on),
+        education=weekly_tip(week_in_program=max(0, week.weeks_since(IsoWeek.of(start)))),
+        safety=safety_notes(),
+    )
+
+
+def session_volume(session: PlannedSession) -> tuple[int, int]:
+    """(aerobic minutes, strengthening seconds under tension) of a session."""
+    aerobic = sum(b.minutes for b in session.blocks if b.type is BlockType.aerobic)
+    strength = sum(
+        e.work_seconds
+        for b in session.blocks
+        for e in b.exercises
+        if e.category is Category.strengthening
+    )
+    return aerobic, strength
+
+
+def _not_ready(week: IsoWeek, readiness: Readiness) -> Plan:
+    return Plan(
+        week=str(week),
+        status=readiness.status,
+        reasons=readiness.reasons,
+        guidance=readiness.guidance,
+        earliest_start=readiness.earliest_start,
+        safety=safety_notes(),
+    )
+
+
+def _preview_state(profile: Profile, stage: int, week: IsoWeek) -> State:
+    aerobic = (
+        start_state(profile).weekly_aerobic if stage == 1 else STAGE_ENTRY_AEROBIC_MINUTES[stage]
+    )
+    return replace(
+        start_state(profile, stage=stage),
+        since=week.monday(),
+        session_strength=STAGE_ENTRY_SESSION_STRENGTH[stage],
+        weekly_aerobic=aerobic,
+        action="preview",
+        reason=f"a preview of stage {stage} at its usual starting volume",
+    )
+
+
+def _exercise(item: Item) -> PrescribedExercise:
+    e, dose = item.exercise, item.dose
+    return PrescribedExercise(
+        slug=e.slug,
+        name=e.name,
+        category=e.category,
+        region=e.region,
+        sets=dose.sets if dose else 1,
+        reps=dose.reps if dose else 1,
+        hold_seconds=dose.hold if dose else None,
+        per_side=e.per_side,
+        minutes=item.minutes,
+        intensity=item.intensity,
+        instructions=e.instructions,
+        cues=e.cues,
+        cautions=e.cautions,
+        work_seconds=dose.work if dose else item.minutes * 60,
+        healthkit_activity=e.healthkit_activity,
+        health_connect_exercise=e.health_connect_exercise,
+    )
+
+
+def _session(person_id: str, draft: Draft) -> PlannedSession:
+    blocks = tuple(
+        Block(
+            type=kind, minutes=sum(i.minutes for i in items), exercises=tuple(map(_exercise, items))
+        )
+        for kind, items in draft.blocks
+    )
+    return PlannedSession(
+        id=session_id(person_id, draft.day),
+        date=draft.day,
+        minutes=draft.minutes,
+        blocks=blocks,
+        eased=draft.eased,
+    )
+
+
+def _balance(drafts: Sequence[Draft]) -> Balance:
+    back = abdominal = sided = 0
+    for draft in drafts:
+        for kind, items in draft.blocks:
+            if kind is not BlockType.strengthening:
+                continue
+            for item in items:
+                work = item.strength_work
+                if item.exercise.region is Region.back_extensor:
+                    back += work
+                elif item.exercise.region in ABDOMINAL:
+                    abdominal += work
+                if item.exercise.per_side:
+                    sided += work
+    return Balance(
+        back_extensor_seconds=back,
+        abdominal_seconds=abdominal,
+        ratio=round(back / abdominal, 3) if abdominal else None,
+        left_seconds=sided // 2,
+        right_seconds=sided // 2,
+    )
+
+
+def _notes(
+    profile: Profile,
+    state: State,
+    week: IsoWeek,
+    start: date,
+    days: Sequence[date],
+    drafts: Sequence[Draft],
+    aerobic: int,
+    red_on: date | None,
+) -> tuple[str, ...]:
+    notes: list[str] = []
+    if week.sunday() < start:
+        notes.append(f"The program starts on {start.isoformat()}.")
+    elif not days:
+        notes.append("None of this week's training days is open for a session.")
+    elif len(days) < len(profile.training_days) and start in week:
+        notes.append(f"The program starts on {start.isoformat()}: this week is a short one.")
+    if red_on is not None:
+        notes.append(
+            f"You reported strong pain after the session on {red_on.isoformat()}: the rest "
+            "of this week is eased. Stop any exercise that brings the pain back."
+        )
+    goal = c.AEROBIC_GOAL_MINUTES
+    if state.stage == 4 and drafts and aerobic < goal:
+        if state.weekly_aerobic >= goal:
+            extra = goal - aerobic
+            notes.append(
+                f"Your sessions leave room for {aerobic} of the {goal} aerobic minutes a week "
+                f"that keep backs healthy: add about {extra} minutes of brisk walking on "
+                "other days, in bouts of 10 minutes or more."
+            )
+        else:
+            notes.append(f"Building up towards {goal} aerobic minutes a week: {aerobic} this week.")
+    return tuple(notes)

@@ -1,0 +1,186 @@
+"""Progress: what a person has done, per week, and what the next stage needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from math import ceil
+from statistics import mean
+
+from programs import constants as c
+from programs.models import Episode, Frozen, PainSignal, Profile, ReadinessStatus, SessionLog
+from programs.planner import first_ready_day
+from programs.replay import Replay, State, Timeline, WeekRecord
+from programs.stages import FINAL_STAGE, STAGE_NAMES
+from programs.weeks import IsoWeek
+
+
+class StageProgress(Frozen):
+    number: int
+    name: str
+    since: date
+    weeks_in_stage: int
+
+
+class WeekProgress(Frozen):
+    week: str
+    planned: int
+    done: int
+    adherence: float | None
+    mean_pain: float | None
+    aerobic_minutes_done: int
+    signal: PainSignal | None
+
+
+class NextStage(Frozen):
+    number: int
+    name: str
+    weeks_remaining: int
+    adherence_needed: float
+    adherence_recent: float | None
+    pain_ok: bool
+    missing: tuple[str, ...]
+
+
+class Progress(Frozen):
+    status: ReadinessStatus
+    stage: StageProgress | None
+    weeks: tuple[WeekProgress, ...]
+    streak_weeks: int
+    streak_sessions: int
+    next_stage: NextStage | None
+
+
+def progress(
+    *,
+    person_id: str,
+    profile: Profile,
+    today: date,
+    history: Sequence[SessionLog] = (),
+    episodes: Sequence[Episode] = (),
+) -> Progress:
+    """Stage, per-week adherence and pain, streaks, and what the next stage needs."""
+    timeline = Timeline(episodes)
+    status = timeline.status(today)
+    start = profile.program_start or first_ready_day(episodes=episodes, today=today)
+    if start is None or start > today:
+        return Progress(
+            status=status, stage=None, weeks=(), streak_weeks=0, streak_sessions=0, next_stage=None
+        )
+    replay = Replay(profile=profile, program_start=start, history=history, timeline=timeline)
+    current = IsoWeek.of(today)
+    records, state, last_morning = replay.run(current)
+    record, _ = replay.week(current, state, last_morning)
+    records.append(record)
+    state = record.state
+    since = state.since or start
+    weeks = tuple(_week(r) for r in records)
+    previous = next((r for r in reversed(records[:-1]) if r.planned), None)
+    return Progress(
+        status=status,
+        stage=StageProgress(
+            number=state.stage,
+            name=STAGE_NAMES[state.stage],
+            since=since,
+            weeks_in_stage=max(0, (today - since).days) // 7,
+        ),
+        weeks=weeks,
+        streak_weeks=_streak_weeks(records),
+        streak_sessions=_streak_sessions(history, today),
+        next_stage=_next_stage(state, record, previous, history=history, today=today),
+    )
+
+
+def _week(record: WeekRecord) -> WeekProgress:
+    return WeekProgress(
+        week=str(record.week),
+        planned=record.planned,
+        done=record.done,
+        adherence=round(record.done / record.planned, 3) if record.planned else None,
+        mean_pain=round(mean(record.pains), 1) if record.pains else None,
+        aerobic_minutes_done=record.aerobic_done,
+        signal=record.signal,
+    )
+
+
+def _streak_weeks(records: Sequence[WeekRecord]) -> int:
+    """Weeks in a row with at least 3 in 4 planned sessions done. The current
+    week counts once it meets the goal; until then the streak ends last week."""
+    streak = 0
+    for i, record in enumerate(reversed(records)):
+        if not record.planned:
+            continue
+        met = record.done / record.planned >= c.ADVANCE_MIN_ADHERENCE
+        if met:
+            streak += 1
+        elif i > 0:
+            break
+    return streak
+
+
+def _streak_sessions(history: Sequence[SessionLog], today: date) -> int:
+    """Planned sessions done in a row, up to today; today's may still be to come."""
+    streak = 0
+    for log in sorted(history, key=lambda log: (log.date, log.session_id), reverse=True):
+        if log.date > today or (log.date == today and log.completion is None):
+            continue
+        if log.completion is None:
+            break
+        streak += 1
+    return streak
+
+
+def _next_stage(
+    state: State,
+    record: WeekRecord,
+    previous: WeekRecord | None,
+    *,
+    history: Sequence[SessionLog],
+    today: date,
+) -> NextStage | None:
+    if state.stage >= FINAL_STAGE:
+        return None
+    monday = record.week.monday()
+    in_stage = 0 if state.since is None else max(0, (monday - state.since).days)
+    weeks_left = max(0, ceil((c.STAGE_MIN_WEEKS[state.stage] * 7 - in_stage) / 7))
+    recent = _recent_adherence(record, previous, history=history, today=today)
+    pain_ok = record.signal is not PainSignal.red
+    missing = []
+    if weeks_left > 1:
+        missing.append(f"{weeks_left} more weeks in this stage, this one included")
+    elif weeks_left == 1:
+        missing.append("to finish this week")
+    if recent is None or recent < c.ADVANCE_MIN_ADHERENCE:
+        missing.append(
+            f"at least {c.ADVANCE_MIN_ADHERENCE:.0%} of planned sessions done over the last "
+            f"{c.ADHERENCE_WINDOW_WEEKS} weeks"
+        )
+    if not pain_ok:
+        missing.append("a week without pain above 5/10 or worse next-morning pain")
+    return NextStage(
+        number=state.stage + 1,
+        name=STAGE_NAMES[state.stage + 1],
+        weeks_remaining=weeks_left,
+        adherence_needed=c.ADVANCE_MIN_ADHERENCE,
+        adherence_recent=None if recent is None else round(recent, 3),
+        pain_ok=pain_ok,
+        missing=tuple(missing),
+    )
+
+
+def _recent_adherence(
+    record: WeekRecord,
+    previous: WeekRecord | None,
+    *,
+    history: Sequence[SessionLog],
+    today: date,
+) -> float | None:
+    """Adherence over last week and this week so far: sessions still to come
+    this week are not counted as missed."""
+    due = sum(1 for day in record.days if day < today)
+    due += sum(1 for log in history if log.date == today and log.completion is not None)
+    planned, done = due, record.done
+    if previous is not None and previous.week == record.week.shift(-1):
+        planned += previous.planned
+        done += previous.done
+    return None if planned == 0 else done / planned
