@@ -249,6 +249,12 @@ class PlannedSession(Frozen):
     eased: bool = Field(
         default=False, description="Eased after a red pain signal earlier in the week."
     )
+    healthkit_activity: str | None = Field(
+        default=None, description="HKWorkoutActivityType name of the session's main block."
+    )
+    health_connect_exercise: str | None = Field(
+        default=None, description="Health Connect exercise type of the session's main block."
+    )
 
 
 class Balance(Frozen):

@@ -170,12 +170,20 @@ def _session(person_id: str, draft: Draft) -> PlannedSession:
         )
         for kind, items in draft.blocks
     )
+    # A session is logged on health platforms as one workout: its longest block
+    # (warm-up and cool-down aside) names it.
+    main = max(
+        (b for b in blocks if b.type not in (BlockType.warm_up, BlockType.cool_down)),
+        key=lambda b: b.minutes,
+    )
     return PlannedSession(
         id=session_id(person_id, draft.day),
         date=draft.day,
         minutes=draft.minutes,
         blocks=blocks,
         eased=draft.eased,
+        healthkit_activity=main.exercises[0].healthkit_activity,
+        health_connect_exercise=main.exercises[0].health_connect_exercise,
     )
 
 

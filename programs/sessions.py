@@ -294,6 +294,7 @@ def _stretch_item(exercise: Exercise, *, older: bool) -> Item:
     return Item(exercise, dose, dose.minutes)
 
 
+@lru_cache(maxsize=4096)
 def warm_up(setting: Setting) -> tuple[Item, ...]:
     total = (
         c.WARM_UP_MINUTES_LONG
@@ -306,8 +307,13 @@ def warm_up(setting: Setting) -> tuple[Item, ...]:
 
 
 def stretching(setting: Setting, rotation: int) -> tuple[Item, ...]:
+    """Stretches filling the block's minutes, starting at a different one each day."""
+    return _stretching(setting, rotation % len(TEMPLATES[setting.stage].stretches))
+
+
+@lru_cache(maxsize=4096)
+def _stretching(setting: Setting, start: int) -> tuple[Item, ...]:
     candidates = TEMPLATES[setting.stage].stretches
-    start = rotation % len(candidates)
     ordered = candidates[start:] + candidates[:start]
     room = stretch_minutes(setting.session_minutes)
     items: list[Item] = []
@@ -328,6 +334,11 @@ def stretching(setting: Setting, rotation: int) -> tuple[Item, ...]:
 
 
 def cool_down(setting: Setting, used: Iterable[str]) -> tuple[Item, ...]:
+    return _cool_down(setting, frozenset(used))
+
+
+@lru_cache(maxsize=4096)
+def _cool_down(setting: Setting, used: frozenset[str]) -> tuple[Item, ...]:
     if setting.session_minutes < c.COOL_DOWN_FROM_SESSION_MINUTES:
         return ()
     exercise = resolve(COOL_DOWN_CHOICES, cap=setting.cap, equipment=setting.equipment, taken=used)
@@ -336,16 +347,20 @@ def cool_down(setting: Setting, used: Iterable[str]) -> tuple[Item, ...]:
 
 def aerobic_exercise(setting: Setting, rotation: int) -> Exercise:
     """The person's preferred activities in turn; walking when none is possible."""
-    options = []
+    options = _aerobic_options(setting)
+    return options[rotation % len(options)]
+
+
+@lru_cache(maxsize=4096)
+def _aerobic_options(setting: Setting) -> tuple[Exercise, ...]:
+    options: list[Exercise] = []
     for activity in setting.activities:
         exercise = resolve(
             (AEROBIC_EXERCISE[activity],), cap=setting.cap, equipment=setting.equipment, taken=()
         )
         if exercise is not None and exercise not in options:
             options.append(exercise)
-    if not options:
-        return get_exercise("walking")
-    return options[rotation % len(options)]
+    return tuple(options) or (get_exercise("walking"),)
 
 
 def aerobic_intensity(stage: int) -> Intensity:

@@ -392,3 +392,23 @@ def test_profiles_need_two_days_with_a_rest_between(days: tuple[str, ...]) -> No
 
 def test_training_days_are_sorted_for_stable_output() -> None:
     assert profile(training_days=("fri", "mon")).training_days == (Weekday.mon, Weekday.fri)
+
+
+def test_sessions_and_exercises_carry_health_platform_labels() -> None:
+    for session in plan(stage=2).sessions:
+        assert session.healthkit_activity in {
+            "walking",
+            "cycling",
+            "swimming",
+            "flexibility",
+            "coreTraining",
+            "functionalStrengthTraining",
+            "traditionalStrengthTraining",
+            "elliptical",
+            "waterFitness",
+        }
+        assert session.health_connect_exercise is not None
+        assert session.health_connect_exercise.startswith("EXERCISE_TYPE_")
+        for block in session.blocks:
+            for exercise in block.exercises:
+                assert exercise.healthkit_activity and exercise.health_connect_exercise
