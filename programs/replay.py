@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import combinations, pairwise
 from math import ceil, floor
 
@@ -52,6 +53,9 @@ from programs.stages import (
 from programs.weeks import IsoWeek
 
 _SEVERITY = {PainSignal.green: 0, PainSignal.amber: 1, PainSignal.red: 2}
+# Any Monday: weeks are worked out on this one instead of their own, so that weeks
+# alike in everything but their dates share one cached result.
+_REFERENCE_MONDAY = date(2024, 1, 1)
 
 
 def pain_signal(completion: Completion, *, last_morning: int | None) -> PainSignal:
@@ -152,15 +156,22 @@ def start_state(profile: Profile, *, stage: int = 1) -> State:
 def strength_days(days: Sequence[date]) -> tuple[date, ...]:
     """Up to 3 days with a rest day between each (ACSM 2009: 2-3 non-consecutive
     days a week), spread out, avoiding Sunday-then-Monday across weeks."""
+    chosen = _strength_weekdays(tuple(sorted(day.weekday() for day in days)))
+    return tuple(day for day in sorted(days) if day.weekday() in chosen)
+
+
+@lru_cache(maxsize=256)
+def _strength_weekdays(weekdays: tuple[int, ...]) -> frozenset[int]:
+    days = [_REFERENCE_MONDAY + timedelta(days=d) for d in weekdays]
     for size in (3, 2, 1):
         options = [
             combo
-            for combo in combinations(sorted(days), size)
+            for combo in combinations(days, size)
             if all((b - a).days > 1 for a, b in pairwise(combo))
         ]
         if options:
-            return min(options, key=_spread)
-    return ()
+            return frozenset(day.weekday() for day in min(options, key=_spread))
+    return frozenset()
 
 
 def _spread(combo: tuple[date, ...]) -> tuple[int, int, tuple[date, ...]]:
@@ -170,14 +181,19 @@ def _spread(combo: tuple[date, ...]) -> tuple[int, int, tuple[date, ...]]:
 
 
 def draft_week(
-    profile: Profile, state: State, days: Sequence[date], *, red_on: date | None
+    profile: Profile,
+    state: State,
+    days: Sequence[date],
+    *,
+    red_on: date | None,
+    year: int | None = None,
 ) -> tuple[Draft, ...]:
     """The sessions of one week; those after a red pain signal this week are eased."""
     if not days:
         return ()
     template = TEMPLATES[state.stage]
     strong = set(days) if template.strength_every_session else set(strength_days(days))
-    older = _older(profile, days[0].year)
+    older = _older(profile, year or days[0].year)
     frames = []
     for day in days:
         eased = red_on is not None and day > red_on
@@ -260,6 +276,23 @@ def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:
     return max(least, min(wanted, room // 2))
 
 
+@lru_cache(maxsize=1 << 14)
+def week_volumes(
+    profile: Profile,
+    state: State,
+    weekdays: tuple[int, ...],
+    *,
+    eased_after: int | None,
+    year: int,
+) -> tuple[int, int]:
+    """(aerobic minutes, strength seconds) a week would plan: what replaying a
+    year of history needs, without building its sessions each time."""
+    days = [_REFERENCE_MONDAY + timedelta(days=d) for d in weekdays]
+    red_on = None if eased_after is None else _REFERENCE_MONDAY + timedelta(days=eased_after)
+    drafts = draft_week(profile, state, days, red_on=red_on, year=year)
+    return sum(d.aerobic_minutes for d in drafts), sum(d.strength_work for d in drafts)
+
+
 def _minutes(*groups: tuple[Item, ...]) -> int:
     return sum(item.minutes for group in groups for item in group)
 
@@ -340,7 +373,13 @@ class Replay:
             signal = worst(signal, session_signal)
             if log.completion.pain_next_morning is not None:
                 last_morning = log.completion.pain_next_morning
-        drafts = draft_week(self.profile, state, days, red_on=red_on)
+        aerobic, strength = week_volumes(
+            self.profile,
+            replace(state, since=None, signal=None, action="", reason=""),
+            tuple(day.weekday() for day in days),
+            eased_after=None if red_on is None else red_on.weekday(),
+            year=week.year,
+        )
         record = WeekRecord(
             week=week,
             state=state,
@@ -349,9 +388,9 @@ class Replay:
             done=done,
             pains=tuple(pains),
             signal=signal,
-            aerobic_planned=sum(d.aerobic_minutes for d in drafts),
+            aerobic_planned=aerobic,
             aerobic_done=done_aerobic,
-            strength_planned=sum(d.strength_work for d in drafts),
+            strength_planned=strength,
             red_on=red_on,
         )
         return record, last_morning
