@@ -30,7 +30,7 @@ from programs.models import (
     StageRef,
     Weekday,
 )
-from programs.planner import first_ready_day, plan_week, session_volume
+from programs.planner import first_ready_day, plan_week, session_volume, summarize
 from programs.progress import NextStage, Progress, StageProgress, WeekProgress, progress
 from programs.readiness import Readiness, assess, safety_notes
 from programs.weeks import IsoWeek
@@ -78,4 +78,5 @@ __all__ = [
     "progress",
     "safety_notes",
     "session_volume",
+    "summarize",
 ]

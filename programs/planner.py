@@ -69,7 +69,9 @@ def plan_week(
     ref = today if today in week else week.monday()
     readiness = timeline.assess(ref)
     start = profile.program_start or first_ready_day(episodes=episodes, today=today)
-    if readiness.status is ReadinessStatus.refer or start is None:
+    if start is None:  # referred today: no program has started
+        return _not_ready(week, timeline.assess(today))
+    if readiness.status is ReadinessStatus.refer:
         return _not_ready(week, readiness)
     upcoming = [d for d in week.days() if d >= ref]
     if not any(timeline.status(d) is ReadinessStatus.ready for d in upcoming):
@@ -85,7 +87,7 @@ def plan_week(
         days, red_on = replay.session_days(week), None
     drafts = draft_week(profile, state, days, red_on=red_on)
     sessions = tuple(_session(person_id, draft) for draft in drafts)
-    aerobic = sum(d.aerobic_minutes for d in drafts)
+    balance, aerobic, strength = summarize(sessions)
     return Plan(
         week=str(week),
         status=ReadinessStatus.ready,
@@ -94,9 +96,9 @@ def plan_week(
         earliest_start=max(start, readiness.earliest_start or start),
         stage=StageRef(number=state.stage, name=STAGE_NAMES[state.stage]),
         sessions=sessions,
-        balance=_balance(drafts) if drafts else None,
+        balance=balance,
         aerobic_minutes=aerobic,
-        strength_seconds=sum(d.strength_work for d in drafts),
+        strength_seconds=strength,
         adjustment=Adjustment(signal=state.signal, action=state.action, reason=state.reason),
         notes=_notes(profile, state, week, start, days, drafts, aerobic, red_on),
         education=weekly_tip(week_in_program=max(0, week.weeks_since(IsoWeek.of(start)))),
@@ -106,13 +108,7 @@ def plan_week(
 
 def session_volume(session: PlannedSession) -> tuple[int, int]:
     """(aerobic minutes, strengthening seconds under tension) of a session."""
-    aerobic = sum(b.minutes for b in session.blocks if b.type is BlockType.aerobic)
-    strength = sum(
-        e.work_seconds
-        for b in session.blocks
-        for e in b.exercises
-        if e.category is Category.strengthening
-    )
+    _, aerobic, strength = summarize((session,))
     return aerobic, strength
 
 
@@ -187,27 +183,34 @@ def _session(person_id: str, draft: Draft) -> PlannedSession:
     )
 
 
-def _balance(drafts: Sequence[Draft]) -> Balance:
-    back = abdominal = sided = 0
-    for draft in drafts:
-        for kind, items in draft.blocks:
-            if kind is not BlockType.strengthening:
-                continue
-            for item in items:
-                work = item.strength_work
-                if item.exercise.region is Region.back_extensor:
-                    back += work
-                elif item.exercise.region in ABDOMINAL:
-                    abdominal += work
-                if item.exercise.per_side:
-                    sided += work
-    return Balance(
+def summarize(sessions: Sequence[PlannedSession]) -> tuple[Balance | None, int, int]:
+    """A week's balance, aerobic minutes and strengthening seconds, from its
+    sessions (as planned now, or as stored when the week began)."""
+    back = abdominal = sided = aerobic = strength = 0
+    for session in sessions:
+        for block in session.blocks:
+            if block.type is BlockType.aerobic:
+                aerobic += block.minutes
+            for e in block.exercises:
+                if e.category is not Category.strengthening:
+                    continue
+                strength += e.work_seconds
+                if e.region is Region.back_extensor:
+                    back += e.work_seconds
+                elif e.region in ABDOMINAL:
+                    abdominal += e.work_seconds
+                if e.per_side:
+                    sided += e.work_seconds
+    if not sessions:
+        return None, 0, 0
+    balance = Balance(
         back_extensor_seconds=back,
         abdominal_seconds=abdominal,
         ratio=round(back / abdominal, 3) if abdominal else None,
         left_seconds=sided // 2,
         right_seconds=sided // 2,
     )
+    return balance, aerobic, strength
 
 
 def _notes(

@@ -24,6 +24,7 @@ from programs import (
     first_ready_day,
     get_exercise,
     plan_week,
+    summarize,
 )
 from programs import constants as c
 from programs.sessions import resolve
@@ -411,4 +412,26 @@ def test_sessions_and_exercises_carry_health_platform_labels() -> None:
         assert session.health_connect_exercise.startswith("EXERCISE_TYPE_")
         for block in session.blocks:
             for exercise in block.exercises:
-                assert exercise.healthkit_activity and exercise.health_connect_exercise
+                assert exercise.healthkit_activity
+                assert exercise.health_connect_exercise
+
+
+def test_weeks_before_a_standing_referral_show_the_referral() -> None:
+    person = profile(program_start=None)
+    flagged = (
+        Episode(onset_date=MONDAY + timedelta(days=20), pain_now=1, red_flags=(RedFlag.fever,)),
+    )
+    today = MONDAY + timedelta(days=21)
+    past = plan(person, week=WEEK, today=today, episodes=flagged)
+    assert past.status is ReadinessStatus.refer
+    assert past.sessions == ()
+
+
+def test_summarize_matches_the_plan_totals() -> None:
+    result = plan(stage=3, person=profile(equipment=("band",)))
+    assert summarize(result.sessions) == (
+        result.balance,
+        result.aerobic_minutes,
+        result.strength_seconds,
+    )
+    assert summarize(()) == (None, 0, 0)

@@ -1,0 +1,101 @@
+"""Completions: the person reports a stored session done."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Response
+
+from api.deps import ClockDep, SessionDep, UserDep
+from api.errors import FieldError, invalid_fields, problem_responses
+from api.schemas import CompletionPublic, CompletionPut
+from db import completions as completion_store
+from db import plans as plan_store
+from db.tables import User
+from programs import Completion, PlannedSession
+
+router = APIRouter(
+    prefix="/v1/users/{user_id}/sessions/{session_id}/completion",
+    tags=["completions"],
+    responses=problem_responses(401, 404, 500),
+)
+SessionId = Annotated[str, Path(max_length=64, description="A stored session's id.")]
+
+# Device clocks run a little fast; a report this far ahead still counts as now.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+@router.put(
+    "",
+    responses={
+        **problem_responses(400, 422),
+        201: {"model": CompletionPublic, "description": "Created"},
+    },
+)
+def put_completion(
+    session_id: SessionId,
+    body: CompletionPut,
+    user: UserDep,
+    session: SessionDep,
+    now: ClockDep,
+    response: Response,
+) -> CompletionPublic:
+    """Report the session done: 201 the first time, 200 after. The same report
+    again changes nothing. A PUT replaces the whole report, so send every field
+    again when adding `pain_next_morning`."""
+    row = plan_store.get_session_row(session, user_id=user.id, session_id=session_id)
+    report = _checked(body, planned=PlannedSession.model_validate(row.content), user=user, now=now)
+    completion, created = completion_store.put_completion(
+        session, user_id=user.id, session_id=row.id, report=report, notes=body.notes, now=now
+    )
+    response.status_code = 201 if created else 200
+    return CompletionPublic.model_validate(completion)
+
+
+@router.get("")
+def read_completion(session_id: SessionId, user: UserDep, session: SessionDep) -> CompletionPublic:
+    row = completion_store.get_completion(session, user_id=user.id, session_id=session_id)
+    return CompletionPublic.model_validate(row)
+
+
+@router.delete("", status_code=204)
+def delete_completion(session_id: SessionId, user: UserDep, session: SessionDep) -> None:
+    """Undo the report: the session counts as not done."""
+    completion_store.delete_completion(session, user_id=user.id, session_id=session_id)
+
+
+def _checked(
+    body: CompletionPut, *, planned: PlannedSession, user: User, now: datetime
+) -> Completion:
+    completed_at = body.completed_at
+    if completed_at.tzinfo is None:
+        completed_at = completed_at.replace(tzinfo=UTC)
+    completed_at = completed_at.astimezone(UTC)
+    errors: list[FieldError] = []
+    if completed_at > now + CLOCK_SKEW:
+        errors.append(FieldError(detail="must not be in the future", pointer="#/completed_at"))
+    elif completed_at.astimezone(ZoneInfo(user.timezone)).date() < planned.date:
+        errors.append(
+            FieldError(
+                detail=f"must not be before the session's date, {planned.date.isoformat()}",
+                pointer="#/completed_at",
+            )
+        )
+    slugs = {exercise.slug for block in planned.blocks for exercise in block.exercises}
+    errors.extend(
+        FieldError(detail=f"{slug!r} is not an exercise of this session", pointer=f"#/skipped/{i}")
+        for i, slug in enumerate(body.skipped)
+        if slug not in slugs
+    )
+    if errors:
+        raise invalid_fields(errors)
+    return Completion(
+        completed_at=completed_at,
+        pain_during=body.pain_during,
+        effort=body.effort,
+        pain_before=body.pain_before,
+        pain_next_morning=body.pain_next_morning,
+        skipped=tuple(dict.fromkeys(body.skipped)),
+    )

@@ -1,0 +1,75 @@
+"""Episodes a person reported, in report order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from db.errors import NotFound
+from db.tables import Episode
+from programs import Episode as EpisodeReport
+
+
+def add_episode(session: Session, *, user_id: str, report: EpisodeReport, now: datetime) -> Episode:
+    """Append an episode after the user's others."""
+    last = session.exec(select(func.max(Episode.seq)).where(Episode.user_id == user_id)).one()
+    row = Episode(
+        user_id=user_id,
+        seq=(last or 0) + 1,
+        onset_date=report.onset_date,
+        pain_now=report.pain_now,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(row, report)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_episode(session: Session, *, user_id: str, episode_id: str) -> Episode:
+    row = session.exec(
+        select(Episode).where(Episode.id == episode_id, Episode.user_id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("episode", episode_id)
+    return row
+
+
+def list_episodes(session: Session, *, user_id: str) -> list[Episode]:
+    """The user's episodes in report order."""
+    statement = select(Episode).where(Episode.user_id == user_id).order_by(col(Episode.seq))
+    return list(session.exec(statement).all())
+
+
+def update_episode(session: Session, *, row: Episode, report: EpisodeReport, now: datetime) -> None:
+    before = report_of(row)
+    if before == report:
+        return
+    _apply(row, report)
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+
+
+def report_of(row: Episode) -> EpisodeReport:
+    """The stored episode as the engine's input."""
+    return EpisodeReport.model_validate(
+        {
+            "onset_date": row.onset_date,
+            "pain_now": row.pain_now,
+            "red_flags": row.red_flags,
+            "resolved_on": row.resolved_on,
+            "cleared_by_clinician": row.cleared_by_clinician,
+        }
+    )
+
+
+def _apply(row: Episode, report: EpisodeReport) -> None:
+    row.onset_date = report.onset_date
+    row.pain_now = report.pain_now
+    row.red_flags = [flag.value for flag in report.red_flags]
+    row.resolved_on = report.resolved_on
+    row.cleared_by_clinician = report.cleared_by_clinician

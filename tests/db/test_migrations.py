@@ -1,0 +1,61 @@
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlmodel import SQLModel
+
+import db.tables  # noqa: F401  (the tables the migrations must match)
+from db.engine import make_engine
+from db.migrate import current_revision, downgrade, head_revision, upgrade
+from tests.conftest import postgres_database
+
+TABLES = {
+    "clients",
+    "api_keys",
+    "users",
+    "episodes",
+    "stored_weeks",
+    "planned_sessions",
+    "completions",
+    "stage_changes",
+}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
+    """An engine on a brand-new, empty database."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
+        yield engine
+        engine.dispose()
+        return
+    with postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
+
+
+def test_upgrade_from_empty_to_head_creates_the_tables(empty_engine: Engine) -> None:
+    assert current_revision(empty_engine) is None
+    upgrade(empty_engine)
+    assert set(inspect(empty_engine).get_table_names()) == TABLES | {"alembic_version"}
+    assert current_revision(empty_engine) == head_revision()
+
+
+def test_head_matches_the_table_models(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_upgrade_twice_is_harmless_and_downgrade_removes_everything(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    upgrade(empty_engine)
+    downgrade(empty_engine, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    assert current_revision(empty_engine) is None
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) == head_revision()

@@ -1,0 +1,345 @@
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from db import clients, completions, episodes, plans, stages, users
+from db.errors import Conflict, NotFound
+from db.plans import SessionToStore
+from db.tables import (
+    ApiKey,
+    Completion,
+    Episode,
+    PlannedSessionRow,
+    StageChange,
+    StoredWeek,
+    User,
+)
+from programs import Block, BlockType, PlannedSession, Profile, Weekday
+from programs import Completion as CompletionReport
+from programs import Episode as EpisodeReport
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+PROFILE = Profile(training_days=(Weekday.mon, Weekday.wed), session_minutes=30)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end (repositories never commit)."""
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+
+
+def new_client(session: Session, name: str = "app") -> str:
+    client = clients.create_client(
+        session,
+        name=name,
+        key_id=f"k{name}{id(session)}"[:32],
+        key_hash="0" * 64,
+        key_prefix="bp_live_x",
+        now=NOW,
+    )
+    return client.id
+
+
+def new_user(session: Session, client_id: str | None = None, external_id: str = "u") -> User:
+    return users.create_user(
+        session,
+        client_id=client_id or new_client(session),
+        external_id=external_id,
+        timezone="UTC",
+        profile=PROFILE,
+        program_start_given=False,
+        now=NOW,
+    )
+
+
+def planned(session_id: str, day: date, *, eased: bool = False) -> SessionToStore:
+    session = PlannedSession(
+        id=session_id,
+        date=day,
+        minutes=20,
+        blocks=(Block(type=BlockType.warm_up, minutes=20, exercises=()),),
+        eased=eased,
+    )
+    return SessionToStore(planned=session, aerobic_minutes=10, strength_seconds=90)
+
+
+def test_finds_only_active_keys(session: Session) -> None:
+    client_id = new_client(session, "k")
+    key = session.exec(select(ApiKey).where(ApiKey.client_id == client_id)).one()
+    found = clients.find_active_key(session, key_id=key.id)
+    assert found is not None
+    assert found[1].id == client_id
+    key.revoked_at = NOW
+    session.add(key)
+    session.flush()
+    assert clients.find_active_key(session, key_id=key.id) is None
+    assert clients.find_active_key(session, key_id="unknown") is None
+
+
+def test_users_belong_to_their_client(session: Session) -> None:
+    user = new_user(session)
+    other_client = new_client(session, "other")
+    assert users.get_user(session, client_id=user.client_id, user_id=user.id) is user
+    with pytest.raises(NotFound):
+        users.get_user(session, client_id=other_client, user_id=user.id)
+    assert (
+        users.find_users(session, client_id=other_client, external_id=None, limit=10, offset=0)
+        == []
+    )
+    assert users.profile_of(user) == PROFILE
+
+
+def test_external_ids_are_unique_per_client(session: Session) -> None:
+    user = new_user(session, external_id="same")
+    with pytest.raises(Conflict) as raised:
+        new_user(session, client_id=user.client_id, external_id="same")
+    assert raised.value.field == "external_id"
+    other = new_user(session, client_id=user.client_id, external_id="other")
+    with pytest.raises(Conflict):
+        users.update_user(
+            session,
+            user=other,
+            external_id="same",
+            timezone="UTC",
+            profile=PROFILE,
+            program_start_given=False,
+            now=NOW,
+        )
+    # The session is still usable after a conflict.
+    assert new_user(session, client_id=user.client_id, external_id="third").id
+
+
+def test_an_unchanged_update_keeps_updated_at(session: Session) -> None:
+    user = new_user(session)
+    users.update_user(
+        session,
+        user=user,
+        external_id="u",
+        timezone="UTC",
+        profile=PROFILE,
+        program_start_given=False,
+        now=NOW + timedelta(hours=1),
+    )
+    assert user.updated_at == NOW
+
+
+def test_episodes_keep_report_order(session: Session) -> None:
+    user = new_user(session)
+    for onset in (date(2026, 10, 1), date(2026, 9, 1)):
+        episodes.add_episode(
+            session, user_id=user.id, report=EpisodeReport(onset_date=onset, pain_now=2), now=NOW
+        )
+    rows = episodes.list_episodes(session, user_id=user.id)
+    assert [row.seq for row in rows] == [1, 2]
+    assert [row.onset_date for row in rows] == [date(2026, 10, 1), date(2026, 9, 1)]
+    report = episodes.report_of(rows[0])
+    episodes.update_episode(session, row=rows[0], report=report, now=NOW + timedelta(days=1))
+    assert rows[0].updated_at == NOW
+
+
+def test_a_week_is_stored_once(session: Session) -> None:
+    user = new_user(session)
+    first = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
+    assert plans.store_week(session, user_id=user.id, week="2026-W47", sessions=first, now=NOW)
+    again = [planned("c", date(2026, 11, 17))]
+    assert not plans.store_week(session, user_id=user.id, week="2026-W47", sessions=again, now=NOW)
+    stored = plans.load_week(session, user_id=user.id, week="2026-W47")
+    assert [item.row.id for item in stored] == ["a", "b"]
+    assert stored[0].planned == first[0].planned
+
+
+def test_a_concurrent_first_store_loses_gracefully(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as setup:
+        user = new_user(setup, external_id="race")
+        setup.commit()
+    with Session(engine) as winner:
+        assert plans.store_week(
+            winner,
+            user_id=user.id,
+            week="2026-W47",
+            sessions=[planned("w", date(2026, 11, 16))],
+            now=NOW,
+        )
+        winner.commit()
+    with Session(engine) as loser:
+        assert not plans.store_week(
+            loser,
+            user_id=user.id,
+            week="2026-W47",
+            sessions=[planned("l", date(2026, 11, 16))],
+            now=NOW,
+        )
+        assert [log.session_id for log in plans.load_history(loser, user_id=user.id)] == ["w"]
+        loser.commit()
+    with Session(engine) as cleanup:
+        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id)
+        cleanup.commit()
+
+
+def test_history_carries_completions(session: Session) -> None:
+    user = new_user(session)
+    items = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
+    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    report = CompletionReport(completed_at=NOW, pain_during=2, effort=3, skipped=("x",))
+    _row, created = completions.put_completion(
+        session, user_id=user.id, session_id="a", report=report, notes="ok", now=NOW
+    )
+    assert created
+    history = plans.load_history(session, user_id=user.id)
+    assert [log.session_id for log in history] == ["a", "b"]
+    assert history[0].completion == report
+    assert history[0].aerobic_minutes == 10
+    assert history[0].strength_seconds == 90
+    assert history[1].completion is None
+
+
+def test_an_identical_completion_changes_nothing(session: Session) -> None:
+    user = new_user(session)
+    plans.store_week(
+        session,
+        user_id=user.id,
+        week="2026-W47",
+        sessions=[planned("a", date(2026, 11, 16))],
+        now=NOW,
+    )
+    report = CompletionReport(completed_at=NOW, pain_during=2, effort=3)
+    completions.put_completion(
+        session, user_id=user.id, session_id="a", report=report, notes=None, now=NOW
+    )
+    later = NOW + timedelta(hours=2)
+    row, created = completions.put_completion(
+        session, user_id=user.id, session_id="a", report=report, notes=None, now=later
+    )
+    assert not created
+    assert row.updated_at == NOW
+    changed = report.model_copy(update={"pain_next_morning": 1})
+    row, _ = completions.put_completion(
+        session, user_id=user.id, session_id="a", report=changed, notes=None, now=later
+    )
+    assert row.updated_at == later
+    completions.delete_completion(session, user_id=user.id, session_id="a")
+    with pytest.raises(NotFound):
+        completions.get_completion(session, user_id=user.id, session_id="a")
+
+
+def test_replacing_a_session_keeps_its_id(session: Session) -> None:
+    user = new_user(session)
+    plans.store_week(
+        session,
+        user_id=user.id,
+        week="2026-W47",
+        sessions=[planned("a", date(2026, 11, 18))],
+        now=NOW,
+    )
+    row = plans.get_session_row(session, user_id=user.id, session_id="a")
+    plans.replace_session(
+        session, row=row, item=planned("a", date(2026, 11, 18), eased=True), now=NOW
+    )
+    assert row.eased
+    assert plans.load_week(session, user_id=user.id, week="2026-W47")[0].planned.eased
+    with pytest.raises(ValueError, match="cannot replace"):
+        plans.replace_session(session, row=row, item=planned("z", date(2026, 11, 18)), now=NOW)
+    with pytest.raises(NotFound):
+        plans.get_session_row(session, user_id=user.id, session_id="z")
+
+
+def test_stage_changes_are_recorded_only_when_the_stage_moves(session: Session) -> None:
+    user = new_user(session)
+    assert stages.latest_stage(session, user_id=user.id) is None
+    first = stages.record_stage(session, user_id=user.id, stage=1, since=date(2026, 11, 2), now=NOW)
+    assert first is not None
+    assert (
+        stages.record_stage(
+            session, user_id=user.id, stage=1, since=date(2026, 11, 2), now=NOW + timedelta(days=1)
+        )
+        is None
+    )
+    second = stages.record_stage(
+        session, user_id=user.id, stage=2, since=date(2026, 11, 16), now=NOW + timedelta(days=14)
+    )
+    assert second is not None
+    latest = stages.latest_stage(session, user_id=user.id)
+    assert latest is not None
+    assert latest.stage == 2
+
+
+def test_deleting_a_user_cascades(session: Session) -> None:
+    user = new_user(session)
+    episodes.add_episode(
+        session,
+        user_id=user.id,
+        report=EpisodeReport(onset_date=date(2026, 9, 1), pain_now=1),
+        now=NOW,
+    )
+    plans.store_week(
+        session,
+        user_id=user.id,
+        week="2026-W47",
+        sessions=[planned("a", date(2026, 11, 16))],
+        now=NOW,
+    )
+    completions.put_completion(
+        session,
+        user_id=user.id,
+        session_id="a",
+        report=CompletionReport(completed_at=NOW, pain_during=1, effort=1),
+        notes=None,
+        now=NOW,
+    )
+    stages.record_stage(session, user_id=user.id, stage=1, since=date(2026, 11, 16), now=NOW)
+    users.delete_user(session, client_id=user.client_id, user_id=user.id)
+    for column in (
+        Episode.user_id,
+        StoredWeek.user_id,
+        PlannedSessionRow.user_id,
+        Completion.user_id,
+        StageChange.user_id,
+    ):
+        count = session.exec(select(func.count()).where(column == user.id)).one()
+        assert count == 0, column
+    with pytest.raises(NotFound):
+        users.delete_user(session, client_id=user.client_id, user_id=user.id)
+
+
+def test_two_first_requests_at_once_store_the_week_once(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as setup:
+        user = new_user(setup, external_id="concurrent")
+        setup.commit()
+    outcome: dict[str, object] = {}
+
+    def second_request() -> None:
+        with Session(engine) as other:
+            outcome["stored"] = plans.store_week(
+                other,
+                user_id=user.id,
+                week="2026-W47",
+                sessions=[planned("late", date(2026, 11, 16))],
+                now=NOW,
+            )
+            outcome["ids"] = [log.session_id for log in plans.load_history(other, user_id=user.id)]
+            other.commit()
+
+    with Session(engine) as first:
+        assert plans.store_week(
+            first,
+            user_id=user.id,
+            week="2026-W47",
+            sessions=[planned("early", date(2026, 11, 16))],
+            now=NOW,
+        )
+        thread = threading.Thread(target=second_request)
+        thread.start()
+        thread.join(timeout=0.3)
+        assert thread.is_alive(), "the second request waits for the first to commit"
+        first.commit()
+    thread.join(timeout=10)
+    assert outcome == {"stored": False, "ids": ["early"]}
+    with Session(engine) as cleanup:
+        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id)
+        cleanup.commit()
