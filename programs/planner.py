@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 
 from programs import constants as c
@@ -127,8 +126,7 @@ def _preview_state(profile: Profile, stage: int, week: IsoWeek) -> State:
     aerobic = (
         start_state(profile).weekly_aerobic if stage == 1 else STAGE_ENTRY_AEROBIC_MINUTES[stage]
     )
-    return replace(
-        start_state(profile, stage=stage),
+    return start_state(profile, stage=stage)._replace(
         since=week.monday(),
         session_strength=STAGE_ENTRY_SESSION_STRENGTH[stage],
         weekly_aerobic=aerobic,
@@ -138,8 +136,9 @@ def _preview_state(profile: Profile, stage: int, week: IsoWeek) -> State:
 
 
 def _exercise(item: Item) -> PrescribedExercise:
+    # Built from the library's own validated data: construct without re-validating.
     e, dose = item.exercise, item.dose
-    return PrescribedExercise(
+    return PrescribedExercise.model_construct(
         slug=e.slug,
         name=e.name,
         category=e.category,
@@ -172,7 +171,7 @@ def _session(person_id: str, draft: Draft) -> PlannedSession:
         (b for b in blocks if b.type not in (BlockType.warm_up, BlockType.cool_down)),
         key=lambda b: b.minutes,
     )
-    return PlannedSession(
+    return PlannedSession.model_construct(
         id=session_id(person_id, draft.day),
         date=draft.day,
         minutes=draft.minutes,

@@ -10,11 +10,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import combinations, pairwise
 from math import ceil, floor
+from typing import NamedTuple
 
 from programs import constants as c
 from programs.models import (
@@ -114,8 +115,7 @@ class Timeline:
         return assess(self.episodes, on=day)
 
 
-@dataclass(frozen=True, slots=True)
-class State:
+class State(NamedTuple):
     """Where the program stands at the start of a week."""
 
     stage: int
@@ -279,14 +279,17 @@ def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:
 @lru_cache(maxsize=1 << 14)
 def week_volumes(
     profile: Profile,
-    state: State,
+    volumes: tuple[int, int, int, bool],
     weekdays: tuple[int, ...],
     *,
     eased_after: int | None,
     year: int,
 ) -> tuple[int, int]:
-    """(aerobic minutes, strength seconds) a week would plan: what replaying a
-    year of history needs, without building its sessions each time."""
+    """(aerobic minutes, strength seconds) a week would plan, given (stage, strength
+    per session, weekly aerobic, ease): what replaying a year of history needs,
+    without building its sessions each time."""
+    stage, strength, aerobic, ease = volumes
+    state = State(stage, None, strength, aerobic, ease)
     days = [_REFERENCE_MONDAY + timedelta(days=d) for d in weekdays]
     red_on = None if eased_after is None else _REFERENCE_MONDAY + timedelta(days=eased_after)
     drafts = draft_week(profile, state, days, red_on=red_on, year=year)
@@ -316,9 +319,10 @@ class Replay:
         self.profile = profile
         self.start = program_start
         self.timeline = timeline
-        self.logs: dict[IsoWeek, list[SessionLog]] = defaultdict(list)
+        self.logs: dict[tuple[int, int], list[SessionLog]] = defaultdict(list)
         for log in sorted(history, key=lambda log: (log.date, log.session_id)):
-            self.logs[IsoWeek.of(log.date)].append(log)
+            year, number, _ = log.date.isocalendar()
+            self.logs[year, number].append(log)
         self.restarts = {e.onset_date for e in timeline.episodes if e.onset_date > program_start}
 
     def session_days(self, week: IsoWeek) -> tuple[date, ...]:
@@ -352,10 +356,10 @@ class Replay:
     def week(
         self, week: IsoWeek, state: State, last_morning: int | None
     ) -> tuple[WeekRecord, int | None]:
-        logs = self.logs.get(week, [])
+        logs = self.logs.get((week.year, week.week), [])
         days = tuple(sorted({log.date for log in logs})) if logs else self.session_days(week)
         if days and state.since is None:
-            state = replace(state, since=days[0])
+            state = state._replace(since=days[0])
         signal: PainSignal | None = None
         red_on: date | None = None
         pains: list[int] = []
@@ -373,10 +377,11 @@ class Replay:
             signal = worst(signal, session_signal)
             if log.completion.pain_next_morning is not None:
                 last_morning = log.completion.pain_next_morning
+        weekdays = tuple(day.weekday() for day in days)
         aerobic, strength = week_volumes(
             self.profile,
-            replace(state, since=None, signal=None, action="", reason=""),
-            tuple(day.weekday() for day in days),
+            (state.stage, state.session_strength, state.weekly_aerobic, state.ease),
+            weekdays,
             eased_after=None if red_on is None else red_on.weekday(),
             year=week.year,
         )
@@ -400,8 +405,7 @@ class Replay:
         if restart:
             stage = max(1, state.stage - 1)
             fresh = start_state(self.profile, stage=stage)
-            return replace(
-                fresh,
+            return fresh._replace(
                 action="restart",
                 reason=f"a new episode began on {min(restart)}: restarting at stage {stage}",
             )
@@ -411,9 +415,10 @@ class Replay:
         return self._advance(state, record, previous)
 
     def _progress(self, state: State, record: WeekRecord) -> State:
-        strength_days_planned = len(strength_days(record.days))
-        if TEMPLATES[state.stage].strength_every_session:
-            strength_days_planned = len(record.days)
+        strength_days_planned = len(record.days)
+        if not TEMPLATES[state.stage].strength_every_session:
+            weekdays = tuple(sorted(day.weekday() for day in record.days))
+            strength_days_planned = len(_strength_weekdays(weekdays))
         per_session = (
             record.strength_planned / strength_days_planned
             if strength_days_planned and record.strength_planned
@@ -425,8 +430,7 @@ class Replay:
         cap_strength = STAGE_SESSION_STRENGTH_CAP[state.stage]
         cap_aerobic = c.AEROBIC_STAGE_CAP_MINUTES[state.stage]
         if record.signal is PainSignal.red:
-            return replace(
-                state,
+            return state._replace(
                 session_strength=max(MIN_SESSION_STRENGTH_SECONDS, floor(per_session * 0.8)),
                 weekly_aerobic=max(MIN_WEEKLY_AEROBIC_MINUTES, floor(full_week * 0.8)),
                 ease=True,
@@ -435,8 +439,7 @@ class Replay:
                 reason="pain above 5/10, or worse the next morning: less volume, easier variants",
             )
         if record.signal is PainSignal.amber:
-            return replace(
-                state,
+            return state._replace(
                 session_strength=min(cap_strength, round(per_session)),
                 weekly_aerobic=min(cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, round(full_week))),
                 signal=record.signal,
@@ -445,8 +448,7 @@ class Replay:
             )
         if record.signal is PainSignal.green and adherence >= c.ADVANCE_MIN_ADHERENCE:
             step = 1 + c.PROGRESSION_STEP
-            return replace(
-                state,
+            return state._replace(
                 session_strength=min(cap_strength, max(ceil(per_session * step), 1)),
                 weekly_aerobic=min(
                     cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, ceil(full_week * step))
@@ -456,8 +458,7 @@ class Replay:
                 action="progress",
                 reason="low pain and sessions done: about 10% more",
             )
-        return replace(
-            state,
+        return state._replace(
             session_strength=min(cap_strength, round(per_session)),
             weekly_aerobic=min(cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, round(full_week))),
             signal=record.signal,
@@ -473,8 +474,7 @@ class Replay:
         if not can_advance(state, record, previous):
             return state
         stage = state.stage + 1
-        return replace(
-            state,
+        return state._replace(
             stage=stage,
             since=record.week.sunday() + timedelta(days=1),
             reason=f"{state.reason}; stage {state.stage} complete: moving on to stage {stage}",
