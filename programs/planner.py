@@ -235,14 +235,16 @@ def _notes(
             "of this week is eased. Stop any exercise that brings the pain back."
         )
     goal = c.AEROBIC_GOAL_MINUTES
-    if state.stage == 4 and drafts and aerobic < goal:
-        if state.weekly_aerobic >= goal:
-            extra = goal - aerobic
+    if drafts:
+        target = round(state.weekly_aerobic * len(days) / len(profile.training_days))
+        wanted = goal if state.stage == 4 and state.weekly_aerobic >= goal else target
+        eased = red_on is not None
+        if aerobic < wanted and not eased:
             notes.append(
-                f"Your sessions leave room for {aerobic} of the {goal} aerobic minutes a week "
-                f"that keep backs healthy: add about {extra} minutes of brisk walking on "
-                "other days, in bouts of 10 minutes or more."
+                f"Your sessions leave room for {aerobic} of the {wanted} aerobic minutes "
+                f"planned this week: add about {wanted - aerobic} minutes of walking on other "
+                "days, at a pace where you can talk but not sing."
             )
-        else:
+        elif state.stage == 4 and aerobic < goal:
             notes.append(f"Building up towards {goal} aerobic minutes a week: {aerobic} this week.")
     return tuple(notes)

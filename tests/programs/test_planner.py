@@ -435,3 +435,10 @@ def test_summarize_matches_the_plan_totals() -> None:
         result.strength_seconds,
     )
     assert summarize(()) == (None, 0, 0)
+
+
+def test_short_sessions_say_how_many_aerobic_minutes_to_add_elsewhere() -> None:
+    tight = profile(session_minutes=15, training_days=("mon", "thu"))
+    result = plan(tight, stage=2)
+    assert result.aerobic_minutes < 60
+    assert any(f"{60 - result.aerobic_minutes} minutes of walking" in n for n in result.notes)
