@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 from programs import constants as c
 from programs.education import weekly_tip
@@ -135,8 +136,10 @@ def _preview_state(profile: Profile, stage: int, week: IsoWeek) -> State:
     )
 
 
+@lru_cache(maxsize=1 << 14)
 def _exercise(item: Item) -> PrescribedExercise:
     # Built from the library's own validated data: construct without re-validating.
+    # Immutable, so one instance serves every plan that prescribes the same dose.
     e, dose = item.exercise, item.dose
     return PrescribedExercise.model_construct(
         slug=e.slug,
@@ -155,6 +158,13 @@ def _exercise(item: Item) -> PrescribedExercise:
         work_seconds=dose.work if dose else item.minutes * 60,
         healthkit_activity=e.healthkit_activity,
         health_connect_exercise=e.health_connect_exercise,
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def _block(kind: BlockType, items: tuple[Item, ...]) -> Block:
+    return Block.model_construct(
+        type=kind, minutes=sum(i.minutes for i in items), exercises=tuple(map(_exercise, items))
     )
 
 
