@@ -161,6 +161,70 @@ def migrate() -> None:
     console.print(f"database migrated: {engine.url.render_as_string(hide_password=True)}")
 
 
+@app.command()
+def prune() -> None:
+    """Delete Idempotency-Key responses older than BACKPLAN_IDEMPOTENCY_TTL_HOURS
+    (every client's; each client's are also pruned as it sends new keys)."""
+    from datetime import timedelta
+
+    from sqlmodel import Session
+
+    from api.settings import get_settings
+    from db import idempotency
+    from db.engine import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    cutoff = datetime.now(UTC) - timedelta(hours=settings.idempotency_ttl_hours)
+    try:
+        with Session(engine) as session:
+            pruned = idempotency.prune(session, before=cutoff)
+            session.commit()
+    finally:
+        engine.dispose()
+    typer.echo(f"pruned {pruned} idempotency keys created before {cutoff:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then exit.")
+    ] = False,
+) -> None:
+    """Deliver webhooks until stopped. Ctrl-C or SIGTERM lets the deliveries in
+    flight finish first. Run as many as needed on PostgreSQL."""
+    import logging
+    import signal
+    import threading
+
+    from api.settings import get_settings
+    from api.webhooks.worker import Worker, WorkerConfig
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = make_engine(settings.database_url)
+    stop = threading.Event()
+    try:
+        if settings.migrate_on_start:
+            upgrade(engine)
+        with Worker(engine, WorkerConfig.from_settings(settings)) as deliverer:
+            if once:
+                while deliverer.run_once():
+                    pass
+                return
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            where = engine.url.render_as_string(hide_password=True)
+            typer.echo(f"delivering webhooks from {where}; Ctrl-C to stop", err=True)
+            deliverer.run(stop)
+    finally:
+        engine.dispose()
+
+
 clients_app = typer.Typer(help="Fitness apps that call the API.")
 app.add_typer(clients_app, name="clients")
 

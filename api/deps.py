@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import Depends, Path, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Header, Path, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from api import keys
-from api.errors import unauthorized
+from api import idempotency, keys, ratelimit
+from api.errors import insufficient_scope, unauthorized
+from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from api.schemas import Scope
 from api.settings import Settings
+from api.webhooks.targets import TargetPolicy
 from db import clients as client_store
 from db import users as user_store
 from db.tables import Client, User
@@ -48,6 +52,14 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
+async def get_target_policy(settings: SettingsDep) -> TargetPolicy:
+    """Where webhook URLs may point; tests override it to reach a local receiver."""
+    return TargetPolicy.from_settings(settings)
+
+
+TargetPolicyDep = Annotated[TargetPolicy, Depends(get_target_policy)]
+
+
 def get_session(engine: EngineDep) -> Iterator[Session]:
     """One session and one transaction per request: commit after the handler,
     roll back if it raised."""
@@ -73,10 +85,49 @@ async def get_now() -> datetime:
 ClockDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_client(
-    session: SessionDep, credentials: Annotated[Credentials, Security(api_key_scheme)]
-) -> Client:
-    """The client whose API key authorises the request; 401 otherwise."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The API key a request came with, and its client."""
+
+    client: Client
+    key_id: str
+    scopes: frozenset[Scope]
+
+
+_CALLER = "backplan.caller"
+
+
+_RATE_COUNTED = "backplan.rate_counted"
+
+
+def limit_rate(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    credentials: Annotated[Credentials, Security(api_key_scheme)],
+) -> None:
+    """Count the request against its API key's limit, once; 429 beyond it."""
+    if credentials is not None and not request.scope.get(_RATE_COUNTED):
+        request.scope[_RATE_COUNTED] = True
+        ratelimit.enforce(
+            engine, token=credentials.credentials, settings=settings, now=datetime.now(UTC)
+        )
+
+
+RateLimitDep = Annotated[None, Depends(limit_rate)]
+
+
+def get_caller(
+    request: Request,
+    _rate_limit: RateLimitDep,
+    session: SessionDep,
+    credentials: Annotated[Credentials, Security(api_key_scheme)],
+) -> Caller:
+    """The caller whose API key authorises the request; 401 otherwise (a
+    revoked key answers exactly as an unknown one)."""
+    known: Caller | None = request.scope.get(_CALLER)
+    if known is not None:
+        return known
     if credentials is None:
         raise unauthorized("An API key is required: send Authorization: Bearer <api key>.")
     token = credentials.credentials
@@ -84,7 +135,32 @@ def get_client(
     found = None if key_id is None else client_store.find_active_key(session, key_id=key_id)
     if found is None or not keys.key_matches(token, found[0].key_hash):
         raise unauthorized("The API key is invalid or revoked.", invalid=True)
-    return found[1]
+    key, client = found
+    caller = Caller(client=client, key_id=key.id, scopes=keys.scopes_of(key))
+    request.scope[_CALLER] = caller
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def authorize(security_scopes: SecurityScopes, caller: CallerDep) -> None:
+    """403 unless the caller's key has the operation's scopes."""
+    for scope in security_scopes.scopes:
+        if scope not in caller.scopes:
+            raise insufficient_scope(scope)
+
+
+# Each /v1 operation lists exactly one of these in its `dependencies`; the
+# OpenAPI document shows it as the operation's security requirement.
+ReadPlans = Security(authorize, scopes=[Scope.plans_read])
+WriteSessions = Security(authorize, scopes=[Scope.sessions_write])
+WriteUsers = Security(authorize, scopes=[Scope.users_write])
+DeleteUsers = Security(authorize, scopes=[Scope.users_delete])
+
+
+async def get_client(caller: CallerDep) -> Client:
+    return caller.client
 
 
 ClientDep = Annotated[Client, Depends(get_client)]
@@ -116,3 +192,111 @@ def get_user(
 
 
 UserDep = Annotated[User, Depends(get_user)]
+
+
+async def request_fingerprint(request: Request) -> str:
+    """Method, path and query, and the body's digest: what a replay must repeat."""
+    body = await request.body()
+    return idempotency.fingerprint(request.method, idempotency.target_of(request), body)
+
+
+def _idempotency_key_schema(schema: dict[str, Any]) -> None:
+    # Documented, not validated by FastAPI: a bad key is a 400 naming the header.
+    schema.pop("anyOf", None)
+    schema.update(
+        type="string",
+        minLength=1,
+        maxLength=idempotency.MAX_KEY_LENGTH,
+        pattern=idempotency.KEY_PATTERN,
+        examples=['"8e03978e-40d5-43e8-bc93-6894a57f9324"'],
+    )
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        description="Makes a retry safe: the first request with a key runs, a repeat of it "
+        "(same method, path and body) gets the stored response with `Idempotent-Replayed: "
+        "true`. A quoted string or token, up to 255 characters; a UUID is recommended, e.g. "
+        '`"8e03978e-40d5-43e8-bc93-6894a57f9324"`. Keys are per client and kept 24 hours.',
+        json_schema_extra=_idempotency_key_schema,
+    ),
+]
+FingerprintDep = Annotated[str, Depends(request_fingerprint)]
+
+
+def claim_idempotency_key(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: ClockDep,
+    fingerprint: FingerprintDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> None:
+    """Claim the request's Idempotency-Key, if it has one, for the client."""
+    if idempotency_key is not None:
+        idempotency.claim(
+            request,
+            session,
+            owner=caller.client.id,
+            raw_key=idempotency_key,
+            fingerprint=fingerprint,
+            ttl=timedelta(hours=settings.idempotency_ttl_hours),
+            now=now,
+        )
+
+
+def claim_admin_idempotency_key(
+    request: Request,
+    _admin: AdminDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: ClockDep,
+    fingerprint: FingerprintDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> None:
+    """Claim the request's Idempotency-Key, if it has one, for the operator."""
+    if idempotency_key is not None:
+        idempotency.claim(
+            request,
+            session,
+            owner=idempotency.ADMIN_OWNER,
+            raw_key=idempotency_key,
+            fingerprint=fingerprint,
+            ttl=timedelta(hours=settings.idempotency_ttl_hours),
+            now=now,
+        )
+
+
+# The route classes (api/routing.py) add these to every POST, PUT, PATCH and DELETE.
+Idempotent = Depends(claim_idempotency_key)
+AdminIdempotent = Depends(claim_admin_idempotency_key)
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of the representation you read: the update is made only if "
+        "the resource has not changed since (412 otherwise).",
+    ),
+]
+
+
+async def get_page_request(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1-{MAX_LIMIT}.")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="The `next_cursor` of the previous page; omit for the first page.",
+        ),
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor)
+
+
+PageDep = Annotated[PageRequest, Depends(get_page_request)]

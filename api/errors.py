@@ -9,6 +9,7 @@ Problem types: `about:blank` where the status code says it all; otherwise a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from http import HTTPStatus
@@ -18,12 +19,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from db.errors import Conflict, NotFound
 from programs import InvalidInput, InvalidWeek, ProgramError, UnknownExercise
 
 PROBLEM_JSON = "application/problem+json"
+# When the database is unreachable, locked or out of connections: retry after this long.
+RETRY_AFTER_UNAVAILABLE_S = 2
 logger = logging.getLogger("api")
 
 
@@ -32,6 +37,10 @@ class ProblemType(StrEnum):
     validation = "urn:backplan:problem:validation-error"
     malformed = "urn:backplan:problem:malformed-request"
     conflict = "urn:backplan:problem:already-exists"
+    invalid_header = "urn:backplan:problem:invalid-header"
+    idempotency_key_reused = "urn:backplan:problem:idempotency-key-reused"
+    request_in_progress = "urn:backplan:problem:request-in-progress"
+    insufficient_scope = "urn:backplan:problem:insufficient-scope"
 
 
 class FieldError(BaseModel):
@@ -96,6 +105,20 @@ def unauthorized(detail: str, *, invalid: bool = False) -> ApiError:
     return ApiError(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+def insufficient_scope(scope: str) -> ApiError:
+    """403 naming the scope the key lacks, with the RFC 6750 challenge."""
+    return ApiError(
+        403,
+        f"This API key lacks the scope '{scope}' that this operation needs; use a key that has it.",
+        type_=ProblemType.insufficient_scope,
+        title="Insufficient scope",
+        headers={
+            "WWW-Authenticate": f'Bearer realm="backplan", error="insufficient_scope", '
+            f'scope="{scope}"'
+        },
+    )
+
+
 def invalid_fields(errors: Iterable[FieldError]) -> ApiError:
     """422 naming each invalid field."""
     listed = list(errors)
@@ -142,6 +165,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ProgramError, _on_program_error)
     app.add_exception_handler(NotFound, _on_not_found)
     app.add_exception_handler(Conflict, _on_conflict)
+    app.add_exception_handler(DBAPIError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -195,9 +220,25 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
-    return problem(request, ApiError(exc.status_code, detail, headers=exc.headers))
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return problem(request, ApiError(exc.status_code, detail, headers=headers))
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI document gives the request's path. Starlette's
+    Allow names only those of the first route whose path matched."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods.update(method.upper() for method in operations if method in _HTTP_METHODS)
+    return ", ".join(sorted(methods)) or None
 
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -231,6 +272,25 @@ async def _on_conflict(request: Request, exc: Exception) -> JSONResponse:
     return problem(
         request,
         ApiError(409, str(exc), type_=ProblemType.conflict, title="Already exists", errors=errors),
+    )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A lost, refused, locked or exhausted database is temporary: 503 at once,
+    with Retry-After. Any other database error is a bug: 500."""
+    transient = isinstance(exc, PoolTimeout | OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+    if not transient:
+        return await _on_unexpected(request, exc)
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        request,
+        ApiError(
+            503,
+            "The database is unavailable; try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
+        ),
     )
 
 

@@ -12,13 +12,17 @@ import hmac
 import secrets
 import string
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
+from api.schemas import Scope
 from db import clients as client_store
-from db.tables import Client
+from db.tables import ApiKey, Client
+
+ALL_SCOPES = frozenset(Scope)
 
 KEY_PREFIX = "bp_live_"
 _ALPHABET = string.digits + string.ascii_letters
@@ -81,8 +85,20 @@ def _checksum(body: str) -> str:
     return "".join(reversed(digits))
 
 
+def scopes_of(key: ApiKey) -> frozenset[Scope]:
+    """What a key may do; keys from before scopes existed (none listed) may do all."""
+    known = {scope.value for scope in Scope}
+    return frozenset(Scope(s) for s in key.scopes if s in known) if key.scopes else ALL_SCOPES
+
+
+def _ordered(scopes: Iterable[Scope]) -> list[str]:
+    chosen = set(scopes)
+    return [scope.value for scope in Scope if scope in chosen]
+
+
 def register_client(session: Session, *, name: str, now: datetime) -> tuple[Client, str]:
-    """A new client and its API key, the only time the key is seen in full."""
+    """A new client and its API key, with every scope: the only time the key is
+    seen in full."""
     new_key = generate_key()
     client = client_store.create_client(
         session,
@@ -90,6 +106,30 @@ def register_client(session: Session, *, name: str, now: datetime) -> tuple[Clie
         key_id=new_key.key_id,
         key_hash=new_key.key_hash,
         key_prefix=new_key.display_prefix,
+        scopes=_ordered(ALL_SCOPES),
         now=now,
     )
     return client, new_key.key
+
+
+def issue_key(
+    session: Session,
+    *,
+    client_id: str,
+    name: str | None,
+    scopes: Iterable[Scope],
+    now: datetime,
+) -> tuple[ApiKey, str]:
+    """Another key for the client; the caller checked the scopes are its own."""
+    new_key = generate_key()
+    key = client_store.add_key(
+        session,
+        client_id=client_id,
+        key_id=new_key.key_id,
+        key_hash=new_key.key_hash,
+        key_prefix=new_key.display_prefix,
+        name=name,
+        scopes=_ordered(scopes),
+        now=now,
+    )
+    return key, new_key.key

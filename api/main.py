@@ -11,9 +11,25 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from api import errors
-from api.routes import clients, completions, episodes, exercises, health, plans, progress, users
+from api import errors, middleware
+from api.idempotency import IdempotencyMiddleware
+from api.routes import (
+    calendar,
+    clients,
+    completions,
+    episodes,
+    exercises,
+    export,
+    fhir,
+    health,
+    keys,
+    plans,
+    progress,
+    users,
+)
+from api.routes import webhooks as webhook_routes
 from api.settings import Settings, get_settings
+from api.webhooks.worker import BackgroundWorker, WorkerConfig
 from db.engine import make_engine
 from db.migrate import upgrade
 
@@ -31,8 +47,45 @@ by a JSON `pointer` into the body or a query/path `parameter`),
 `urn:backplan:problem:malformed-request` (400, the body is not JSON) and
 `urn:backplan:problem:already-exists` (409).
 
+**Scopes**: each API key holds some of `plans:read`, `sessions:write`,
+`users:write` and `users:delete`, and each operation needs one, shown as its
+security requirement and at the end of its description. `plans:read` reads
+people, episodes, plans, progress, completions, exercises, calendars, FHIR
+and exports; `sessions:write` reports and undoes completions; `users:write`
+creates and changes people and episodes, issues calendar feeds and manages
+keys and webhook endpoints; `users:delete` erases people. A missing scope answers 403
+(`urn:backplan:problem:insufficient-scope`); a revoked key 401, as an unknown
+one. Keys from `POST /v1/clients` have every scope; `POST /v1/keys` makes
+keys with a subset of the caller's.
+
+**Idempotency-Key** (draft-ietf-httpapi-idempotency-key-header) on every
+POST, PUT, PATCH and DELETE, per client: a quoted string or token up to 255
+characters, a UUID recommended. A repeat with the same method, path and body
+gets the stored response (errors included) with `Idempotent-Replayed: true`,
+and the change happens once; the same key with another request answers 422
+(`urn:backplan:problem:idempotency-key-reused`); while the first is still
+running, 409 (`urn:backplan:problem:request-in-progress`, `Retry-After`). A
+5xx is not stored: the key is released, retry with it. Responses are kept 24
+hours (`BACKPLAN_IDEMPOTENCY_TTL_HOURS`), a claim abandoned by a crashed
+process is taken over after 60 s. Replays of responses that showed a secret
+once (API keys, calendar feed URLs) have that field null. Erasing a person
+forgets the keys of requests about them.
+
+**ETags**: every successful response with a body carries a strong ETag, a
+hash of the body. Send it back in `If-None-Match` on a GET to get 304 Not
+Modified without a body, and in `If-Match` on a PATCH of a user or an
+episode to update only what you read (412 if it changed since).
+
+**Pagination**: lists take `limit` (1-100, default 50) and `cursor`, and
+answer `{items, next_cursor}`; pass `next_cursor` as `cursor` for the next
+page (null on the last). Users and keys sort by creation, episodes by report
+order, exercises by slug; an invalid cursor answers 422.
+
 **Dates** are in the person's time zone; times are RFC 3339 (UTC when no
 offset is given).
+
+**Webhooks**: register an endpoint with `POST /v1/webhooks` to receive events
+(`webhooks` below), signed per Standard Webhooks 1.0.
 """
 
 
@@ -44,7 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade, engine)
+        worker = None
+        if settings.webhooks_run_in_process:
+            worker = BackgroundWorker(engine, WorkerConfig.from_settings(settings))
+            worker.start()
         yield
+        if worker is not None:
+            await run_in_threadpool(worker.stop)
         engine.dispose()
 
     app = FastAPI(
@@ -56,8 +115,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     errors.install(app)
-    for module in (health, clients, users, episodes, plans, completions, progress, exercises):
+    middleware.install(app, settings)
+    app.add_middleware(IdempotencyMiddleware, engine=engine)
+    for module in (
+        health,
+        clients,
+        keys,
+        users,
+        episodes,
+        plans,
+        completions,
+        progress,
+        exercises,
+        calendar,
+        fhir,
+        export,
+    ):
         app.include_router(module.router)
+    app.include_router(webhook_routes.router)
+    app.webhooks.include_router(webhook_routes.events)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -65,9 +141,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            webhooks=app.webhooks.routes,
         )
         _problems_as_problem_json(schema)
+        middleware.document_common_problems(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 

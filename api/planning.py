@@ -9,7 +9,7 @@ replaced by the engine's eased version, keeping their ids.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -17,12 +17,29 @@ from sqlmodel import Session
 import programs
 from api.schemas import PlanPublic
 from db import episodes as episode_store
+from db import outbox
 from db import plans as plan_store
 from db import stages as stage_store
 from db import users as user_store
+from db.outbox import EventType
 from db.plans import SessionToStore
-from db.tables import User
+from db.tables import Episode, User
 from programs import IsoWeek, Plan, PlannedSession, Progress, Readiness, ReadinessStatus
+
+# Product decisions, not clinical rules. The engine replays every week from the
+# program's start to the week asked for, so both stay within reach of today: a
+# start in year 1 or a preview of year 9998 would keep a worker busy for minutes.
+PREVIEW_WEEKS_AHEAD = 104
+PROGRAM_START_WEEKS_BACK = 520
+
+
+def program_start_problem(start: date, *, today: date) -> str | None:
+    """Why `start` cannot be a program start, if it cannot."""
+    earliest = today - timedelta(weeks=PROGRAM_START_WEEKS_BACK)
+    latest = today + timedelta(weeks=PREVIEW_WEEKS_AHEAD)
+    if not earliest <= start <= latest:
+        return f"must lie between {earliest.isoformat()} and {latest.isoformat()}"
+    return None
 
 
 def local_today(user: User, now: datetime) -> date:
@@ -53,6 +70,63 @@ def default_start(
     return programs.first_ready_day(episodes=episodes, today=today)
 
 
+def report_episode(
+    session: Session, *, user: User, report: programs.Episode, now: datetime
+) -> Episode:
+    """Store a new episode; it may pause the program or call for a referral,
+    and the client hears of it (`program.paused`, `referral.needed`)."""
+    before = _gate(session, user=user, now=now)
+    row = episode_store.add_episode(session, user_id=user.id, report=report, now=now)
+    refresh_default_start(session, user=user, now=now)
+    _announce(
+        session,
+        user=user,
+        episode=row,
+        before=before,
+        new_red_flags=bool(report.red_flags),
+        now=now,
+    )
+    return row
+
+
+def revise_episode(
+    session: Session, *, user: User, row: Episode, report: programs.Episode, now: datetime
+) -> None:
+    """Update an episode, with the same consequences as reporting one."""
+    before = _gate(session, user=user, now=now)
+    episode_store.update_episode(session, row=row, report=report, now=now)
+    refresh_default_start(session, user=user, now=now)
+    _announce(session, user=user, episode=row, before=before, new_red_flags=False, now=now)
+
+
+def _gate(session: Session, *, user: User, now: datetime) -> tuple[ReadinessStatus, bool]:
+    """The readiness status, and whether the program is running (begun and ready)."""
+    status = readiness(session, user=user, now=now).status
+    begun = user.program_start is not None and user.program_start <= local_today(user, now)
+    return status, begun and status is ReadinessStatus.ready
+
+
+def _announce(
+    session: Session,
+    *,
+    user: User,
+    episode: Episode,
+    before: tuple[ReadinessStatus, bool],
+    new_red_flags: bool,
+    now: datetime,
+) -> None:
+    was, running = before
+    status = readiness(session, user=user, now=now).status
+    if running and status is not ReadinessStatus.ready:
+        outbox.emit_for_user(
+            session, user=user, type=EventType.program_paused, now=now, episode_id=episode.id
+        )
+    if status is ReadinessStatus.refer and (new_red_flags or was is not ReadinessStatus.refer):
+        outbox.emit_for_user(
+            session, user=user, type=EventType.referral_needed, now=now, episode_id=episode.id
+        )
+
+
 def refresh_default_start(session: Session, *, user: User, now: datetime) -> None:
     """After an episode changed: move a default start that no week depends on yet."""
     if not user.program_start_given:
@@ -64,6 +138,9 @@ def serve_plan(session: Session, *, user: User, week: IsoWeek | None, now: datet
     """The plan for `week` (default: this week), stored once the week has begun."""
     today = local_today(user, now)
     week = week or IsoWeek.of(today)
+    if week.weeks_since(IsoWeek.of(today)) > PREVIEW_WEEKS_AHEAD:
+        last = IsoWeek.of(today).shift(PREVIEW_WEEKS_AHEAD)
+        raise programs.InvalidWeek(f"{week}: plans can be previewed up to {last}")
     episodes = episodes_of(session, user=user)
     _set_start_once_ready(session, user=user, episodes=episodes, today=today, now=now)
     history = plan_store.load_history(session, user_id=user.id)

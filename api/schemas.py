@@ -8,8 +8,9 @@ models (`programs.Plan`, `programs.Progress`, `programs.Readiness`,
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,6 +31,7 @@ from programs import (
     Exercise,
     FitnessLevel,
     Plan,
+    PlannedSession,
     RedFlag,
     Weekday,
 )
@@ -41,11 +43,26 @@ def _number_only(value: object) -> object:
     return value
 
 
+def _utc_representable(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+14:00 parses, but lies before the first UTC instant
+    # Python can hold; converting it would fail in the middle of a request.
+    try:
+        value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    return value
+
+
 def _text_only(value: object) -> object:
     # FastAPI validates parsed JSON in Python mode, where a number would pass as a date.
     if not isinstance(value, str | date):
         raise ValueError("must be an ISO 8601 string")
     return value
+
+
+def _hours_minutes(value: object) -> object:
+    # Stored as a time; served and taken as HH:MM text.
+    return value.strftime("%H:%M") if isinstance(value, time) else value
 
 
 def _timezone(name: str) -> str:
@@ -63,11 +80,21 @@ Pain = Annotated[
     BeforeValidator(_number_only),
 ]
 Day = Annotated[date, BeforeValidator(_text_only)]
-Moment = Annotated[datetime, BeforeValidator(_text_only)]
+Moment = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_utc_representable)]
 TimeZone = Annotated[
     str,
     Field(min_length=1, max_length=64, examples=["Europe/Berlin"]),
     AfterValidator(_timezone),
+]
+# Not JSON Schema's `time` format, which requires an offset: a wall-clock time.
+LocalTime = Annotated[
+    str,
+    Field(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="A local time of day, HH:MM (24-hour clock).",
+        examples=["18:00"],
+    ),
+    BeforeValidator(_hours_minutes),
 ]
 SessionMinutes = Annotated[int, Field(ge=15, le=90), BeforeValidator(_number_only)]
 BirthYear = Annotated[int, Field(ge=1900, le=2100), BeforeValidator(_number_only)]
@@ -83,7 +110,27 @@ Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-
 
 
 class Request(BaseModel):
+    """A request body. Unknown fields are rejected, and so is U+0000 in any
+    text: PostgreSQL cannot store it."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
 
 
 def _drop_null(schema: JsonDict) -> None:
@@ -123,6 +170,27 @@ class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list; `next_cursor` fetches the next."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(
+        description="Send as `cursor` to get the next page; null on the last page."
+    )
+
+
+class Scope(StrEnum):
+    """What an API key may do. Every operation names the scope it needs."""
+
+    plans_read = "plans:read"
+    sessions_write = "sessions:write"
+    users_write = "users:write"
+    users_delete = "users:delete"
+
+
 # --- Clients ----------------------------------------------------------------
 
 
@@ -135,8 +203,49 @@ class ClientCreate(Request):
 class ClientCreated(Public):
     id: str
     name: str
-    api_key: str = Field(description="Shown only in this response; keep it secret.")
+    api_key: str | None = Field(
+        description="The client's first key, with every scope. Shown only in this response; "
+        "keep it secret. null when the response is an idempotent replay: backplan keeps only "
+        "the key's hash."
+    )
     created_at: datetime
+
+
+# --- API keys ----------------------------------------------------------------
+
+
+class KeyCreate(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "watch app", "scopes": ["plans:read"]}]}
+    )
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    scopes: list[Scope] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=len(Scope),
+        description="A subset of the calling key's scopes; default: all of them.",
+    )
+
+
+class KeyPublic(Public):
+    id: str = Field(description="The key's public id, the part after `bp_live_`.")
+    name: str | None
+    prefix: str = Field(description="The non-secret start of the key, to recognise it.")
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyPublic):
+    api_key: str | None = Field(
+        description="The key. Shown only in this response; keep it secret. null when the "
+        "response is an idempotent replay: backplan keeps only the key's hash."
+    )
+
+
+class KeysPublic(Page[KeyPublic]):
+    pass
 
 
 # --- Users ------------------------------------------------------------------
@@ -172,6 +281,10 @@ class UserCreate(Request):
         default=None,
         description="Default: the first day the person is ready. May lie in the past.",
     )
+    session_time: LocalTime = Field(
+        default="18:00",
+        description="When the person trains, local time; calendar events start then.",
+    )
 
 
 class UserUpdate(Partial):
@@ -190,6 +303,7 @@ class UserUpdate(Partial):
     program_start: Day | None = Field(
         default=None, description="null goes back to the default start."
     )
+    session_time: LocalTime | None = Omittable()
 
     @classmethod
     def _nullable(cls) -> frozenset[str]:
@@ -207,12 +321,13 @@ class UserPublic(Public):
     aerobic_activities: list[AerobicActivity]
     birth_year: int | None
     program_start: date | None
+    session_time: LocalTime
     created_at: datetime
     updated_at: datetime
 
 
-class UsersPublic(BaseModel):
-    data: list[UserPublic]
+class UsersPublic(Page[UserPublic]):
+    pass
 
 
 # --- Episodes ---------------------------------------------------------------
@@ -259,8 +374,8 @@ class EpisodePublic(Public):
     updated_at: datetime
 
 
-class EpisodesPublic(BaseModel):
-    data: list[EpisodePublic]
+class EpisodesPublic(Page[EpisodePublic]):
+    pass
 
 
 # --- Plans, completions, exercises -------------------------------------------
@@ -317,8 +432,92 @@ class CompletionPublic(Public):
     updated_at: datetime
 
 
-class ExercisesPublic(BaseModel):
-    data: list[Exercise]
+class ExercisesPublic(Page[Exercise]):
+    pass
+
+
+# --- Calendar ------------------------------------------------------------------
+
+
+class CalendarFeedPublic(BaseModel):
+    created_at: datetime = Field(description="When the current feed URL was issued.")
+
+
+class CalendarFeedCreated(CalendarFeedPublic):
+    url: str | None = Field(
+        description="The secret feed URL, for a calendar app to subscribe to; it works "
+        "without an API key. Shown only in this response. null when the response is an "
+        "idempotent replay: backplan keeps only the token's hash."
+    )
+
+
+# --- Data export ---------------------------------------------------------------
+
+
+class StoredWeekPublic(BaseModel):
+    week: str = Field(examples=["2026-W47"])
+    stored_at: datetime
+
+
+class StoredSessionPublic(BaseModel):
+    id: str
+    week: str
+    date: date
+    position: int = Field(description="Order within the day's sessions.")
+    eased: bool
+    session: PlannedSession = Field(description="The session as served in the plan.")
+    created_at: datetime
+    updated_at: datetime
+    completion: CompletionPublic | None
+
+
+class StageChangePublic(BaseModel):
+    stage: int
+    since: date
+    recorded_at: datetime
+
+
+class StoredRequestPublic(BaseModel):
+    """A request sent with an Idempotency-Key whose response is kept for replay."""
+
+    idempotency_key: str
+    method: str
+    path: str
+    status: int | None = Field(description="null while the request is still running.")
+    created_at: datetime
+
+
+class EventRecordPublic(BaseModel):
+    """A webhook event about the person, as kept in the outbox."""
+
+    id: str
+    type: str
+    created_at: datetime
+    payload: dict[str, Any] = Field(description="The body sent to webhook endpoints.")
+
+
+class UserExport(BaseModel):
+    """Everything backplan stores about one person (GDPR Art. 20)."""
+
+    format: Literal["backplan.export/1"] = "backplan.export/1"
+    exported_at: datetime
+    user: UserPublic
+    episodes: list[EpisodePublic]
+    weeks: list[StoredWeekPublic] = Field(description="Weeks stored when first served.")
+    sessions: list[StoredSessionPublic] = Field(
+        description="The stored weeks' sessions with their completions, in date order."
+    )
+    stage_changes: list[StageChangePublic]
+    calendar_feed: CalendarFeedPublic | None = Field(
+        description="The secret feed, if issued; its URL is not stored, only a hash."
+    )
+    requests: list[StoredRequestPublic] = Field(
+        description="Requests about the person whose responses are kept for "
+        "Idempotency-Key replays (24 h at least)."
+    )
+    events: list[EventRecordPublic] = Field(
+        description="Webhook events about the person still kept for delivery."
+    )
 
 
 # --- Health -----------------------------------------------------------------

@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from db import outbox
 from db.errors import NotFound
-from db.tables import Completion
+from db.outbox import EventType
+from db.tables import Completion, User
 from programs import Completion as CompletionReport
 
 
@@ -28,8 +30,9 @@ def put_completion(
     notes: str | None,
     now: datetime,
 ) -> tuple[Completion, bool]:
-    """Create or overwrite the session's completion; True when it was created.
-    An identical report changes nothing, timestamps included."""
+    """Create or overwrite the session's completion; True when it was created,
+    which emits `session.completed`. An identical report changes nothing,
+    timestamps included."""
     values = _columns(report, notes)
     row = session.get(Completion, (user_id, session_id))
     if row is None:
@@ -47,10 +50,18 @@ def put_completion(
         try:
             with session.begin_nested():
                 session.add(row)
-            return row, True
         except IntegrityError:
             # A concurrent first report won; overwrite it as a later one would.
             row = get_completion(session, user_id=user_id, session_id=session_id)
+        else:
+            outbox.emit_for_user(
+                session,
+                user=session.get_one(User, user_id),
+                type=EventType.session_completed,
+                now=now,
+                session_id=session_id,
+            )
+            return row, True
     changed = {key: value for key, value in values.items() if getattr(row, key) != value}
     if changed:
         for key, value in changed.items():

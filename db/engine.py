@@ -9,8 +9,11 @@ from sqlalchemy.engine import make_url
 
 # How long a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# So that /readyz answers 503 promptly instead of hanging on an unreachable server.
-PG_CONNECT_TIMEOUT_S = 5
+# So that requests and /readyz answer 503 promptly instead of hanging on an
+# unreachable server (libpq's minimum is 2).
+PG_CONNECT_TIMEOUT_S = 3
+# How long a request waits for a free pooled connection before it answers 503.
+POOL_TIMEOUT_S = 10
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -27,7 +30,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(
         parsed,
         echo=echo,
+        # A connection the server dropped is replaced on checkout, so the
+        # service recovers by itself once the database is back.
         pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
 

@@ -44,6 +44,21 @@ def list_episodes(session: Session, *, user_id: str) -> list[Episode]:
     return list(session.exec(statement).all())
 
 
+def page_episodes(
+    session: Session, *, user_id: str, after: int | None, limit: int
+) -> list[Episode]:
+    """Up to `limit` of the user's episodes in report order, after the `after`-th."""
+    statement = select(Episode).where(Episode.user_id == user_id)
+    if after is not None:
+        statement = statement.where(col(Episode.seq) > after)
+    return list(session.exec(statement.order_by(col(Episode.seq)).limit(limit)).all())
+
+
+def lock_episode(session: Session, *, row: Episode) -> None:
+    """Reload the episode and lock its row until the transaction ends (PostgreSQL)."""
+    session.refresh(row, with_for_update=True)
+
+
 def update_episode(session: Session, *, row: Episode, report: EpisodeReport, now: datetime) -> None:
     before = report_of(row)
     if before == report:

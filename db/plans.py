@@ -144,3 +144,11 @@ def get_session_row(session: Session, *, user_id: str, session_id: str) -> Plann
     if row is None:
         raise NotFound("session", session_id)
     return row
+
+
+def completed_sessions(session: Session, *, user_id: str) -> list[StoredSession]:
+    """The user's stored sessions that were reported done, in date order."""
+    statement = _with_completions(PlannedSessionRow).where(
+        col(PlannedSessionRow.user_id) == user_id, col(Completion.session_id).is_not(None)
+    )
+    return [StoredSession(row, completion) for row, completion in session.execute(statement)]

@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from db.tables import StageChange
+from db import outbox
+from db.outbox import EventType
+from db.tables import StageChange, User
 
 
 def latest_stage(session: Session, *, user_id: str) -> StageChange | None:
@@ -22,11 +24,24 @@ def latest_stage(session: Session, *, user_id: str) -> StageChange | None:
 def record_stage(
     session: Session, *, user_id: str, stage: int, since: date, now: datetime
 ) -> StageChange | None:
-    """Insert a row when `stage` differs from the latest one; the new row, if any."""
+    """Insert a row when `stage` differs from the latest one, and emit
+    `stage.changed`; the new row, if any."""
+    # Two requests for one person would both see the same latest row and record
+    # the change twice: lock the person first (PostgreSQL; a SQLite transaction
+    # holds the write lock already). NO KEY UPDATE lets rows referring to the
+    # person be written meanwhile.
+    session.exec(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
     latest = latest_stage(session, user_id=user_id)
     if latest is not None and latest.stage == stage:
         return None
     change = StageChange(user_id=user_id, stage=stage, since=since, recorded_at=now)
     session.add(change)
     session.flush()
+    outbox.emit_for_user(
+        session,
+        user=session.get_one(User, user_id),
+        type=EventType.stage_changed,
+        now=now,
+        stage=stage,
+    )
     return change

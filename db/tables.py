@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKeyConstraint, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from db.types import UtcDateTime
@@ -53,6 +53,7 @@ class ApiKey(SQLModel, table=True):
     )
     key_hash: str = Field(max_length=64)
     prefix: str = Field(max_length=64)
+    name: str | None = Field(default=None, max_length=200)
     # Empty means every scope; scoped keys come later without a schema change.
     scopes: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -78,6 +79,10 @@ class User(SQLModel, table=True):
     program_start: dt.date | None = None
     # False while program_start is the computed default, which may still move.
     program_start_given: bool = False
+    # Local time of day the person trains; calendar events start then.
+    session_time: dt.time = Field(
+        default=dt.time(18, 0), sa_column_kwargs={"server_default": text("'18:00:00'")}
+    )
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -174,3 +179,155 @@ class StageChange(SQLModel, table=True):
     stage: int
     since: dt.date
     recorded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A request sent with an Idempotency-Key. Claimed while in flight (`lease`
+    set, `status` null), then holding the response to replay. `owner` is the
+    client's id, or "admin" for the operator; `user_id` names the person the
+    response is about, so erasing them erases it."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)
+    method: str = Field(max_length=8)
+    path: str = Field(sa_type=Text)
+    user_id: str | None = Field(default=None, index=True, max_length=ID_LENGTH)
+    lease: str | None = Field(default=None, max_length=32)
+    locked_at: dt.datetime = Field(sa_type=UtcDateTime)
+    status: int | None = None
+    headers: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    body: bytes | None = Field(default=None, sa_type=LargeBinary)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True, sa_type=UtcDateTime)
+    completed_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's secret calendar feed; only the token's SHA-256 is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: str = Field(
+        foreign_key="users.id", ondelete="CASCADE", primary_key=True, max_length=ID_LENGTH
+    )
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# --- Webhooks -----------------------------------------------------------------
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A URL where a client receives signed events. `secret` signs every
+    delivery; during a rotation `previous_secret` signs too, until it expires."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        Index("ix_webhook_endpoints_client_id_created_at", "client_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
+    client_id: str = Field(foreign_key="clients.id", ondelete="CASCADE", max_length=ID_LENGTH)
+    url: str = Field(max_length=2000)
+    description: str | None = Field(default=None, max_length=500)
+    events: list[str] = Field(default_factory=list, sa_type=JSON)
+    enabled: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    disabled_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Sustained failure is judged against the last success.
+    last_success_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """The outbox: one row per change, written in the change's transaction.
+    `payload` is the exact body sent, so every retry carries the same bytes.
+
+    `user_id` has no foreign key on purpose: erasing a person deletes their
+    events explicitly, and the `user.deleted` event must outlive the user row."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        Index("ix_webhook_events_user_id", "user_id"),
+        Index("ix_webhook_events_created_at", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=ID_LENGTH)
+    client_id: str = Field(foreign_key="clients.id", ondelete="CASCADE", max_length=ID_LENGTH)
+    user_id: str | None = Field(default=None, max_length=ID_LENGTH)
+    type: str = Field(max_length=40)
+    payload: str = Field(sa_type=Text)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: `pending` until delivered or given up.
+
+    A worker claims a due delivery by setting `claim_token` and a lease,
+    `claimed_until`; when the lease runs out unfinished (the worker died),
+    the delivery is due again. `series_failures` counts failures since the
+    last replay and picks the next delay from the retry schedule."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
+    event_id: str = Field(foreign_key="webhook_events.id", ondelete="CASCADE", max_length=ID_LENGTH)
+    endpoint_id: str = Field(
+        foreign_key="webhook_endpoints.id", ondelete="CASCADE", max_length=ID_LENGTH
+    )
+    status: str = Field(default="pending", max_length=16)
+    attempt_count: int = 0
+    series_failures: int = 0
+    series_started_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    next_attempt_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    claimed_until: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    claim_token: str | None = Field(default=None, max_length=ID_LENGTH)
+    delivered_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One HTTP request of a delivery, with what came back."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=ID_LENGTH)
+    delivery_id: str = Field(
+        foreign_key="webhook_deliveries.id", ondelete="CASCADE", max_length=ID_LENGTH
+    )
+    number: int
+    started_at: dt.datetime = Field(sa_type=UtcDateTime)
+    duration_ms: int | None = None
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    response_excerpt: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+# --- Abuse protection -----------------------------------------------------------
+
+
+class RateLimitWindow(SQLModel, table=True):
+    """Requests an API key made in its current fixed window; one row per key,
+    counted by an atomic upsert so that every worker process shares it."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key_id: str = Field(
+        foreign_key="api_keys.id", ondelete="CASCADE", primary_key=True, max_length=32
+    )
+    window_start: dt.datetime = Field(sa_type=UtcDateTime)
+    count: int

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from db import idempotency, outbox
 from db.errors import Conflict, NotFound
+from db.outbox import EventType
+from db.pages import Position, page_by_creation
 from db.tables import StoredWeek, User
 from programs import Profile
 
@@ -21,6 +24,7 @@ def create_user(
     profile: Profile,
     program_start_given: bool,
     now: datetime,
+    session_time: time = time(18, 0),
 ) -> User:
     """A new user; Conflict when the client already uses `external_id`."""
     _check_external_id_free(session, client_id=client_id, external_id=external_id)
@@ -28,6 +32,7 @@ def create_user(
         client_id=client_id,
         external_id=external_id,
         timezone=timezone,
+        session_time=session_time,
         training_days=[],
         session_minutes=profile.session_minutes,
         fitness_level=profile.fitness_level.value,
@@ -49,14 +54,27 @@ def get_user(session: Session, *, client_id: str, user_id: str) -> User:
     return user
 
 
+def lock_user(session: Session, *, user: User) -> None:
+    """Reload the user and lock the row until the transaction ends (PostgreSQL;
+    SQLite's write transactions hold the whole database already)."""
+    session.refresh(user, with_for_update=True)
+
+
 def find_users(
-    session: Session, *, client_id: str, external_id: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    client_id: str,
+    external_id: str | None,
+    after: Position | None,
+    limit: int,
 ) -> list[User]:
     """The client's users, oldest first, optionally only the one with `external_id`."""
     statement = select(User).where(User.client_id == client_id)
     if external_id is not None:
         statement = statement.where(User.external_id == external_id)
-    statement = statement.order_by(col(User.created_at), col(User.id)).offset(offset).limit(limit)
+    statement = page_by_creation(
+        statement, created=col(User.created_at), ident=col(User.id), after=after, limit=limit
+    )
     return list(session.exec(statement).all())
 
 
@@ -69,6 +87,7 @@ def update_user(
     profile: Profile,
     program_start_given: bool,
     now: datetime,
+    session_time: time | None = None,
 ) -> User:
     """Overwrite the user's fields; Conflict when `external_id` is taken."""
     if external_id != user.external_id:
@@ -76,6 +95,7 @@ def update_user(
     values = {
         "external_id": external_id,
         "timezone": timezone,
+        "session_time": user.session_time if session_time is None else session_time,
         "program_start_given": program_start_given,
         **_profile_columns(profile),
     }
@@ -94,9 +114,14 @@ def has_stored_weeks(session: Session, *, user_id: str) -> bool:
     return found.first() is not None
 
 
-def delete_user(session: Session, *, client_id: str, user_id: str) -> None:
-    """Delete the user and, by ON DELETE CASCADE, every row about them."""
+def delete_user(session: Session, *, client_id: str, user_id: str, now: datetime) -> None:
+    """Delete the user and, by ON DELETE CASCADE, every row about them; and
+    the stored responses of requests about them, and the webhook events about
+    them, except the `user.deleted` event this emits (ids only)."""
     user = get_user(session, client_id=client_id, user_id=user_id)
+    idempotency.forget_user(session, user_id=user_id)
+    outbox.erase_user_events(session, user_id=user_id)
+    outbox.emit_for_user(session, user=user, type=EventType.user_deleted, now=now)
     session.delete(user)
     session.flush()
     # Child rows went with the database cascade; forget any loaded copies.

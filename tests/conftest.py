@@ -106,7 +106,11 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> FastAPI:
-    return create_app(Settings(database_url=database_url, admin_token=ADMIN_TOKEN))
+    # Webhook tests run their own delivery workers, with test timings.
+    settings = Settings(
+        database_url=database_url, admin_token=ADMIN_TOKEN, webhooks_in_process=False
+    )
+    return create_app(settings)
 
 
 @pytest.fixture(scope="session")

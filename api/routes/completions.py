@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import ClockDep, SessionDep, UserDep
+from api.deps import ClockDep, ReadPlans, SessionDep, UserDep, WriteSessions
 from api.errors import FieldError, invalid_fields, problem_responses
+from api.routing import Route
 from api.schemas import CompletionPublic, CompletionPut
 from db import completions as completion_store
 from db import plans as plan_store
@@ -19,7 +20,8 @@ from programs import Completion, PlannedSession
 router = APIRouter(
     prefix="/v1/users/{user_id}/sessions/{session_id}/completion",
     tags=["completions"],
-    responses=problem_responses(401, 404, 500),
+    responses=problem_responses(401, 403, 404, 500),
+    route_class=Route,
 )
 SessionId = Annotated[str, Path(max_length=64, description="A stored session's id.")]
 
@@ -33,6 +35,7 @@ CLOCK_SKEW = timedelta(minutes=2)
         **problem_responses(400, 422),
         201: {"model": CompletionPublic, "description": "Created"},
     },
+    dependencies=[WriteSessions],
 )
 def put_completion(
     session_id: SessionId,
@@ -44,7 +47,7 @@ def put_completion(
 ) -> CompletionPublic:
     """Report the session done: 201 the first time, 200 after. The same report
     again changes nothing. A PUT replaces the whole report, so send every field
-    again when adding `pain_next_morning`."""
+    again when adding `pain_next_morning`. Scope `sessions:write`."""
     row = plan_store.get_session_row(session, user_id=user.id, session_id=session_id)
     report = _checked(body, planned=PlannedSession.model_validate(row.content), user=user, now=now)
     completion, created = completion_store.put_completion(
@@ -54,15 +57,16 @@ def put_completion(
     return CompletionPublic.model_validate(completion)
 
 
-@router.get("")
+@router.get("", dependencies=[ReadPlans])
 def read_completion(session_id: SessionId, user: UserDep, session: SessionDep) -> CompletionPublic:
+    """The session's report. Scope `plans:read`."""
     row = completion_store.get_completion(session, user_id=user.id, session_id=session_id)
     return CompletionPublic.model_validate(row)
 
 
-@router.delete("", status_code=204)
+@router.delete("", status_code=204, dependencies=[WriteSessions])
 def delete_completion(session_id: SessionId, user: UserDep, session: SessionDep) -> None:
-    """Undo the report: the session counts as not done."""
+    """Undo the report: the session counts as not done. Scope `sessions:write`."""
     completion_store.delete_completion(session, user_id=user.id, session_id=session_id)
 
 

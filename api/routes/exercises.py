@@ -6,19 +6,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ClientDep
+from api.deps import PageDep, ReadPlans
 from api.errors import problem_responses
+from api.pagination import page
+from api.routing import Route
 from api.schemas import ExercisesPublic
 from programs import Category, Equipment, Exercise, Region, all_exercises, get_exercise
 
 router = APIRouter(
-    prefix="/v1/exercises", tags=["exercises"], responses=problem_responses(401, 422, 500)
+    prefix="/v1/exercises",
+    tags=["exercises"],
+    responses=problem_responses(401, 403, 422, 500),
+    route_class=Route,
+    dependencies=[ReadPlans],
 )
 
 
 @router.get("")
 def list_exercises(
-    _client: ClientDep,
+    paging: PageDep,
     category: Category | None = None,
     region: Region | None = None,
     equipment: Annotated[
@@ -27,18 +33,23 @@ def list_exercises(
     ] = None,
     level: Annotated[int | None, Query(ge=1, le=4, description="Difficulty, 1-4.")] = None,
 ) -> ExercisesPublic:
-    """Every exercise backplan may prescribe, optionally filtered."""
+    """Every exercise backplan may prescribe, optionally filtered, by slug. Each
+    carries its HealthKit and Health Connect activity names. Scope `plans:read`."""
+    after = paging.after_text("exercises") or ""
     found = [
         exercise
-        for exercise in all_exercises()
-        if (category is None or exercise.category is category)
+        for exercise in sorted(all_exercises(), key=lambda exercise: exercise.slug)
+        if exercise.slug > after
+        and (category is None or exercise.category is category)
         and (region is None or exercise.region is region)
         and (equipment is None or exercise.usable_with(equipment))
         and (level is None or exercise.level == level)
     ]
-    return ExercisesPublic(data=found)
+    items, cursor = page(found, paging, kind="exercises", key=lambda exercise: [exercise.slug])
+    return ExercisesPublic(items=items, next_cursor=cursor)
 
 
 @router.get("/{slug}", responses=problem_responses(404))
-def read_exercise(_client: ClientDep, slug: Annotated[str, Path(max_length=100)]) -> Exercise:
+def read_exercise(slug: Annotated[str, Path(max_length=100)]) -> Exercise:
+    """One exercise. Scope `plans:read`."""
     return get_exercise(slug)

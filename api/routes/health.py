@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import EngineDep
-from api.errors import ApiError, problem_responses
+from api.errors import RETRY_AFTER_UNAVAILABLE_S, ApiError, problem_responses
 from api.schemas import Health
 from db.migrate import current_revision, head_revision
 
@@ -25,7 +25,11 @@ def readyz(engine: EngineDep) -> Health:
     try:
         revision = current_revision(engine)
     except SQLAlchemyError:
-        raise ApiError(503, "The database is unreachable.") from None
+        raise ApiError(
+            503,
+            "The database is unreachable.",
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
+        ) from None
     if revision != head_revision():
         raise ApiError(503, "The database schema is not migrated to the current version.")
     return Health(status="ready")

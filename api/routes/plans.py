@@ -7,17 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api import planning
-from api.deps import ClockDep, SessionDep, UserDep
+from api.deps import ClockDep, ReadPlans, SessionDep, UserDep
 from api.errors import problem_responses
+from api.routing import Route
 from api.schemas import PlanPublic
 from programs import IsoWeek
 
 router = APIRouter(
-    prefix="/v1/users/{user_id}", tags=["plans"], responses=problem_responses(401, 404, 422, 500)
+    prefix="/v1/users/{user_id}",
+    tags=["plans"],
+    responses=problem_responses(401, 403, 404, 422, 500),
+    route_class=Route,
 )
 
 
-@router.get("/plan")
+@router.get("/plan", dependencies=[ReadPlans])
 def read_plan(
     user: UserDep,
     session: SessionDep,
@@ -34,6 +38,8 @@ def read_plan(
     """The plan for one ISO week. A week that has begun is stored the first time
     it is served and keeps its sessions and ids; a later week is a preview. When
     the person is not ready the plan has status `recovering` or `refer`, its
-    guidance, and no sessions."""
+    guidance, and no sessions. Each session and exercise carries its HealthKit
+    workout activity type (`healthkit_activity`) and Health Connect exercise
+    type (`health_connect_exercise`), as names. Scope `plans:read`."""
     the_week = None if week is None else IsoWeek.parse(week)
     return planning.serve_plan(session, user=user, week=the_week, now=now)

@@ -75,5 +75,6 @@ def test_another_clients_user_is_404_like_an_unknown_one(api: Api, http: TestCli
     assert api.delete(f"/v1/users/{theirs['id']}").status_code == 404
     assert api.get(f"/v1/users/{mine['id']}").status_code == 200
     assert api.get("/v1/users", params={"external_id": theirs["external_id"]}).json() == {
-        "data": []
+        "items": [],
+        "next_cursor": None,
     }

@@ -22,7 +22,10 @@ def test_reports_an_episode(api: Api, clock: Clock) -> None:
     assert episode["resolved_on"] is None
     assert episode["cleared_by_clinician"] is False
     assert api.get(f"/v1/users/{user['id']}/episodes/{episode['id']}").json() == episode
-    assert api.get(f"/v1/users/{user['id']}/episodes").json() == {"data": [episode]}
+    assert api.get(f"/v1/users/{user['id']}/episodes").json() == {
+        "items": [episode],
+        "next_cursor": None,
+    }
 
 
 def test_episodes_keep_report_order(api: Api, clock: Clock) -> None:
@@ -32,7 +35,7 @@ def test_episodes_keep_report_order(api: Api, clock: Clock) -> None:
             f"/v1/users/{user['id']}/episodes",
             json={"onset_date": days_ago(clock, onset), "pain_now": 1},
         )
-    listed = api.get(f"/v1/users/{user['id']}/episodes").json()["data"]
+    listed = api.get(f"/v1/users/{user['id']}/episodes").json()["items"]
     assert [e["onset_date"] for e in listed] == [days_ago(clock, d) for d in (40, 90, 10)]
 
 
@@ -81,7 +84,7 @@ def test_invalid_episodes_are_422(api: Api, body: dict[str, Any], pointers: list
     response = api.post(f"/v1/users/{user['id']}/episodes", json=body)
     assert response.status_code == 422, response.text
     assert [e["pointer"] for e in response.json()["errors"]] == pointers
-    assert api.get(f"/v1/users/{user['id']}/episodes").json() == {"data": []}
+    assert api.get(f"/v1/users/{user['id']}/episodes").json() == {"items": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,13 @@ TABLES = {
     "planned_sessions",
     "completions",
     "stage_changes",
+    "idempotency_keys",
+    "calendar_feeds",
+    "webhook_endpoints",
+    "webhook_events",
+    "webhook_deliveries",
+    "webhook_attempts",
+    "rate_limit_windows",
 }
 
 

@@ -89,7 +89,7 @@ def test_users_belong_to_their_client(session: Session) -> None:
     with pytest.raises(NotFound):
         users.get_user(session, client_id=other_client, user_id=user.id)
     assert (
-        users.find_users(session, client_id=other_client, external_id=None, limit=10, offset=0)
+        users.find_users(session, client_id=other_client, external_id=None, after=None, limit=10)
         == []
     )
     assert users.profile_of(user) == PROFILE
@@ -178,7 +178,7 @@ def test_a_concurrent_first_store_loses_gracefully(engine: Engine) -> None:
         assert [log.session_id for log in plans.load_history(loser, user_id=user.id)] == ["w"]
         loser.commit()
     with Session(engine) as cleanup:
-        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id)
+        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id, now=NOW)
         cleanup.commit()
 
 
@@ -293,7 +293,7 @@ def test_deleting_a_user_cascades(session: Session) -> None:
         now=NOW,
     )
     stages.record_stage(session, user_id=user.id, stage=1, since=date(2026, 11, 16), now=NOW)
-    users.delete_user(session, client_id=user.client_id, user_id=user.id)
+    users.delete_user(session, client_id=user.client_id, user_id=user.id, now=NOW)
     for column in (
         Episode.user_id,
         StoredWeek.user_id,
@@ -304,7 +304,7 @@ def test_deleting_a_user_cascades(session: Session) -> None:
         count = session.exec(select(func.count()).where(column == user.id)).one()
         assert count == 0, column
     with pytest.raises(NotFound):
-        users.delete_user(session, client_id=user.client_id, user_id=user.id)
+        users.delete_user(session, client_id=user.client_id, user_id=user.id, now=NOW)
 
 
 def test_two_first_requests_at_once_store_the_week_once(engine: Engine) -> None:
@@ -341,5 +341,5 @@ def test_two_first_requests_at_once_store_the_week_once(engine: Engine) -> None:
     thread.join(timeout=10)
     assert outcome == {"stored": False, "ids": ["early"]}
     with Session(engine) as cleanup:
-        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id)
+        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id, now=NOW)
         cleanup.commit()

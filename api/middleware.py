@@ -1,0 +1,282 @@
+"""ASGI middleware around the whole app: a request body limit, a guard
+against NUL in URLs, CORS (off unless configured) and the security headers of
+a JSON API; and the problems they add, in the OpenAPI document.
+
+They wrap Starlette's ServerErrorMiddleware rather than sit inside it, so the
+500 problem gets the headers too, and a browser app can read it under CORS.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import PROBLEM_JSON, ApiError, FieldError, Problem, invalid_fields
+from api.settings import Settings
+
+# For JSON nothing may load, run or frame.
+JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# /docs and /redoc load Swagger UI and ReDoc from jsDelivr and run one inline
+# script, allowed by its hash (added per page). ReDoc writes inline styles.
+HTML_CSP = (
+    "default-src 'none'; script-src https://cdn.jsdelivr.net{hashes}; "
+    "style-src https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.jsdelivr.net; connect-src 'self'; worker-src blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+)
+CORS_EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Idempotent-Replayed")
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Wrap the app's middleware stack, outermost first: security headers,
+    CORS (when origins are configured), body limit, NUL guard."""
+    build = app.build_middleware_stack
+
+    def build_wrapped() -> ASGIApp:
+        inner: ASGIApp = BodyLimit(NulGuard(build()), max_bytes=settings.max_body_bytes)
+        if settings.cors_origins:
+            inner = CORSMiddleware(
+                inner,
+                allow_origins=settings.cors_origins,
+                allow_methods=CORS_METHODS,
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS,
+            )
+        return SecurityHeaders(inner, hsts_max_age=settings.hsts_max_age)
+
+    app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]
+
+
+class BodyLimit:
+    """413 problem for a body over `max_bytes`: at once when Content-Length says
+    so, otherwise as soon as the chunks received add up to more. The body is
+    read whole before the app runs, so the app never sees part of one."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        error = ApiError(status, f"The request body is larger than {self.max_bytes} bytes.")
+        # The rest of the body is not read: the connection cannot be reused.
+        await send_problem(scope, send, error, close=True)
+
+
+class NulGuard:
+    """PostgreSQL text cannot hold U+0000, so a NUL in the URL never reaches the
+    store: in the path no resource can match (404); in the query it is an
+    invalid parameter (422). Request bodies reject it in `api.schemas.Request`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if "\x00" in scope["path"]:
+                await send_problem(scope, send, ApiError(404, "No resource at this path."))
+                return
+            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            bad = [name for name, value in query if "\x00" in name or "\x00" in value]
+            if bad:
+                detail = "must not contain the NUL character (U+0000)"
+                await send_problem(
+                    scope,
+                    send,
+                    invalid_fields(FieldError(detail=detail, parameter=name) for name in bad),
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+async def send_problem(scope: Scope, send: Send, error: ApiError, *, close: bool = False) -> None:
+    """Answer with a problem from outside the app's exception handlers."""
+    body = (
+        Problem(
+            type=error.type,
+            title=error.title,
+            status=error.status,
+            detail=error.detail,
+            instance=scope["path"],
+            errors=error.errors or None,
+        )
+        .model_dump_json(exclude_none=True)
+        .encode()
+    )
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": int(error.status), "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands over the buffered body, then waits for the
+    client's disconnect as the original would."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+class SecurityHeaders:
+    """Headers for a JSON API holding health data (OWASP REST Security Cheat
+    Sheet): no sniffing, framing or referrers; a CSP that loads nothing (HTML
+    docs excepted); no caching of responses unless an ETag makes revalidation
+    possible; HSTS when configured. Headers the app set itself are kept."""
+
+    def __init__(self, app: ASGIApp, *, hsts_max_age: int = 0) -> None:
+        self.app = app
+        self.fixed = {
+            "x-content-type-options": "nosniff",
+            "x-frame-options": "DENY",
+            "referrer-policy": "no-referrer",
+            "cross-origin-resource-policy": "same-origin",
+        }
+        if hsts_max_age:
+            self.fixed["strict-transport-security"] = f"max-age={hsts_max_age}; includeSubDomains"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, _HeaderWriter(self.fixed, send))
+
+
+class _HeaderWriter:
+    """The `send` that adds the headers; an HTML page is held back until its
+    inline scripts are hashed for the CSP."""
+
+    def __init__(self, fixed: dict[str, str], send: Send) -> None:
+        self.fixed = fixed
+        self.send = send
+        self.start: Message | None = None
+        self.html: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message.setdefault("headers", [])
+            headers = MutableHeaders(scope=message)
+            for name, value in self.fixed.items():
+                headers.setdefault(name, value)
+            if "cache-control" not in headers:
+                headers["cache-control"] = "private, no-cache" if "etag" in headers else "no-store"
+            if headers.get("content-type", "").startswith("text/html"):
+                self.start = message
+                return
+            headers.setdefault("content-security-policy", JSON_CSP)
+            await self.send(message)
+            return
+        if message["type"] == "http.response.body" and self.start is not None:
+            self.html.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            page = b"".join(self.html)
+            MutableHeaders(scope=self.start).setdefault("content-security-policy", _html_csp(page))
+            await self.send(self.start)
+            await self.send({"type": "http.response.body", "body": page})
+            return
+        await self.send(message)
+
+
+def _html_csp(page: bytes) -> str:
+    hashes = "".join(f" '{_sha256(script)}'" for script in _INLINE_SCRIPT.findall(page))
+    return HTML_CSP.format(hashes=hashes)
+
+
+def _sha256(script: bytes) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode()
+
+
+def document_common_problems(schema: dict[str, Any]) -> None:
+    """Add the problems any operation may answer to the OpenAPI document: 413
+    where there is a body, 429 where an API key is counted, 503 wherever the
+    store is used (the operations that document a 500). FastAPI's own 422
+    (`HTTPValidationError`) becomes the problem it really is."""
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    default_422 = "#/components/schemas/HTTPValidationError"
+    retry_after = {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "string"},
+        }
+    }
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for content in responses.get("422", {}).get("content", {}).values():
+                if content.get("schema", {}).get("$ref") == default_422:
+                    content["schema"] = {"$ref": "#/components/schemas/Problem"}
+            added: dict[HTTPStatus, bool] = {
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "requestBody" in operation,
+                HTTPStatus.TOO_MANY_REQUESTS: any(
+                    "ApiKey" in requirement for requirement in operation.get("security", [])
+                ),
+                HTTPStatus.SERVICE_UNAVAILABLE: "500" in responses,
+            }
+            for status, applies in added.items():
+                if applies and str(int(status)) not in responses:
+                    response: dict[str, Any] = {"description": status.phrase, "content": problem}
+                    if status != HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+                        response["headers"] = retry_after
+                    responses[str(int(status))] = response
+    components = schema.get("components", {}).get("schemas", {})
+    if default_422 not in json.dumps({k: v for k, v in schema.items() if k != "components"}):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)

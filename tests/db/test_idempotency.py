@@ -1,0 +1,93 @@
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from db import idempotency
+from db.idempotency import StoredResponse
+from db.tables import IdempotencyRecord
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+RESPONSE = StoredResponse(status=201, headers={"location": "/v1/users/u"}, body=b"{}")
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+
+
+def claim(session: Session, key: str, *, lease: str = "a" * 32, owner: str = "client") -> bool:
+    record = IdempotencyRecord(
+        owner=owner,
+        key=key,
+        fingerprint="f",
+        method="POST",
+        path="/v1/users",
+        user_id="person",
+        lease=lease,
+        locked_at=NOW,
+        created_at=NOW,
+    )
+    return idempotency.insert_claim(session, record=record)
+
+
+def complete(session: Session, key: str, lease: str = "a" * 32) -> str:
+    return idempotency.complete(
+        session, owner="client", key=key, lease=lease, response=RESPONSE, user_id=None, now=NOW
+    )
+
+
+def test_a_key_is_claimed_once_per_owner(session: Session) -> None:
+    assert claim(session, "k")
+    assert not claim(session, "k", lease="b" * 32)
+    assert claim(session, "k", owner="other")
+
+
+def test_only_the_lease_holder_completes(session: Session) -> None:
+    claim(session, "k")
+    assert complete(session, "k", lease="b" * 32) == "lost"
+    assert complete(session, "k") == "stored"
+    stored = idempotency.find(session, owner="client", key="k")
+    assert stored is not None
+    assert (stored.status, stored.headers, stored.body, stored.lease) == (
+        201,
+        RESPONSE.headers,
+        b"{}",
+        None,
+    )
+    assert stored.user_id == "person"
+    # A completed key cannot be taken over or released.
+    assert not idempotency.take_over(
+        session, owner="client", key="k", stale_lease="a" * 32, lease="c" * 32, now=NOW
+    )
+    idempotency.release(session, owner="client", key="k", lease="a" * 32)
+    assert idempotency.find(session, owner="client", key="k") is not None
+
+
+def test_an_abandoned_claim_is_taken_over_once(session: Session) -> None:
+    claim(session, "k")
+    later = NOW + timedelta(minutes=2)
+    takes = [
+        idempotency.take_over(
+            session, owner="client", key="k", stale_lease="a" * 32, lease=lease * 32, now=later
+        )
+        for lease in "bc"
+    ]
+    assert takes == [True, False]
+    assert complete(session, "k") == "lost"
+    assert complete(session, "k", lease="b" * 32) == "stored"
+
+
+def test_erased_and_pruned_keys_are_gone(session: Session) -> None:
+    claim(session, "k")
+    claim(session, "old", owner="other")
+    idempotency.forget_user(session, user_id="person")
+    assert complete(session, "k") == "gone"
+    assert idempotency.about_user(session, user_id="person") == []
+    claim(session, "k2")
+    assert idempotency.prune(session, before=NOW + timedelta(seconds=1), owner="client") == 1
+    assert idempotency.find(session, owner="client", key="k2") is None

@@ -1,0 +1,67 @@
+"""Calendar feeds and the record of a person (db/calendar_feeds.py, db/privacy.py)."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from db import calendar_feeds, clients, privacy, users
+from db.errors import NotFound
+from db.tables import User
+from programs import Profile, Weekday
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+
+
+def new_user(session: Session) -> User:
+    client = clients.create_client(
+        session,
+        name="app",
+        key_id=f"people{id(session)}"[:32],
+        key_hash="0" * 64,
+        key_prefix="bp_live_x",
+        now=NOW,
+    )
+    return users.create_user(
+        session,
+        client_id=client.id,
+        external_id="u",
+        timezone="UTC",
+        profile=Profile(training_days=(Weekday.mon, Weekday.wed), session_minutes=30),
+        program_start_given=False,
+        now=NOW,
+    )
+
+
+def test_a_feed_is_found_by_its_token_hash_until_reissued_or_revoked(session: Session) -> None:
+    user = new_user(session)
+    calendar_feeds.issue(session, user_id=user.id, token_hash="a" * 64, now=NOW)
+    assert calendar_feeds.user_of(session, token_hash="a" * 64) is user
+    calendar_feeds.issue(session, user_id=user.id, token_hash="b" * 64, now=NOW)
+    assert calendar_feeds.user_of(session, token_hash="a" * 64) is None
+    assert calendar_feeds.get(session, user_id=user.id).token_hash == "b" * 64
+    calendar_feeds.revoke(session, user_id=user.id)
+    assert calendar_feeds.user_of(session, token_hash="b" * 64) is None
+    with pytest.raises(NotFound):
+        calendar_feeds.revoke(session, user_id=user.id)
+
+
+def test_the_record_and_its_last_change(session: Session) -> None:
+    user = new_user(session)
+    assert privacy.last_change(session, user=user) == NOW
+    users.set_program_start(session, user=user, start=NOW.date(), now=NOW + timedelta(hours=1))
+    calendar_feeds.issue(session, user_id=user.id, token_hash="c" * 64, now=NOW)
+    assert privacy.last_change(session, user=user) == NOW + timedelta(hours=1)
+    record = privacy.everything_about(session, user=user)
+    assert record.user is user
+    assert record.calendar_feed is not None
+    assert (record.episodes, record.weeks, record.sessions, record.requests) == ([], [], [], [])
