@@ -276,9 +276,26 @@ def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:
     return max(least, min(wanted, room // 2))
 
 
+class ProfileKey:
+    """A profile as a cache key, hashed once: replaying a year asks the weekly
+    volumes cache fifty-odd times for the same profile."""
+
+    __slots__ = ("_hash", "profile")
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._hash = hash(profile)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProfileKey) and other.profile == self.profile
+
+
 @lru_cache(maxsize=1 << 14)
 def week_volumes(
-    profile: Profile,
+    key: ProfileKey,
     volumes: tuple[int, int, int, bool],
     weekdays: tuple[int, ...],
     *,
@@ -292,7 +309,7 @@ def week_volumes(
     state = State(stage, None, strength, aerobic, ease)
     days = [_REFERENCE_MONDAY + timedelta(days=d) for d in weekdays]
     red_on = None if eased_after is None else _REFERENCE_MONDAY + timedelta(days=eased_after)
-    drafts = draft_week(profile, state, days, red_on=red_on, year=year)
+    drafts = draft_week(key.profile, state, days, red_on=red_on, year=year)
     return sum(d.aerobic_minutes for d in drafts), sum(d.strength_work for d in drafts)
 
 
@@ -317,6 +334,7 @@ class Replay:
         timeline: Timeline,
     ) -> None:
         self.profile = profile
+        self.profile_key = ProfileKey(profile)
         self.start = program_start
         self.timeline = timeline
         self.logs: dict[tuple[int, int], list[SessionLog]] = defaultdict(list)
@@ -379,7 +397,7 @@ class Replay:
                 last_morning = log.completion.pain_next_morning
         weekdays = tuple(day.weekday() for day in days)
         aerobic, strength = week_volumes(
-            self.profile,
+            self.profile_key,
             (state.stage, state.session_strength, state.weekly_aerobic, state.ease),
             weekdays,
             eased_after=None if red_on is None else red_on.weekday(),
