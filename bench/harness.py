@@ -1,0 +1,394 @@
+"""The HTTP benchmark: the service under load on SQLite and PostgreSQL, next
+to the framework's ceiling, each path's ratio to it reported.
+
+For each backend: a fresh database, migrated by the app's own migrations and
+seeded (`bench.seed`); the service started as `uvicorn api.main:app` with one
+worker (rate limit and in-process webhook worker off); one real stored plan
+fetched, whose body becomes the ceiling's payload; the ceiling
+(`bench.ceiling:app`, started the same way) measured; then each path in turn,
+for `duration` seconds, from a separate load process (`bench.load`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from bench import load as loads
+from bench.seed import seed
+from db.engine import make_engine
+from db.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "BACKPLAN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgres")
+# The paths under load, in the order they run (writes last), and each one's
+# target ratio to the ceiling (issue 7).
+PATHS: dict[str, str] = {
+    "exercises": "GET /v1/exercises",
+    "stored_plan": "GET /v1/users/{id}/plan (stored week)",
+    "progress": "GET /v1/users/{id}/progress",
+    "first_plan": "GET /v1/users/{id}/plan (first time)",
+    "completion": "PUT /v1/users/{id}/sessions/{sid}/completion",
+}
+TARGETS: dict[str, float] = {
+    "stored_plan": 0.6,
+    "progress": 0.5,
+    "exercises": 0.8,
+    "first_plan": 0.3,
+    "completion": 0.3,
+}
+START_TIMEOUT_S = 60
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pydantic",
+    "pydantic-core",
+    "sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "httpx",
+)
+
+
+@dataclass
+class Config:
+    users: int = 10_000
+    # People whose week was never fetched, one per first-time GET; None: enough
+    # for about 200 first-time requests/s, at least half of `users`.
+    fresh_users: int | None = None
+    weeks: int = 12
+    duration: float = 10.0
+    connections: int = 32
+    backends: tuple[str, ...] = ("sqlite",)
+    out: Path | None = Path("bench/results.json")
+    postgres_url: str = DEFAULT_POSTGRES_URL
+    # Seconds of unrecorded load on the read paths before measuring.
+    warmup: float = 1.0
+    loadgen: str | None = None
+    workdir: Path | None = field(default=None, repr=False)
+
+    @property
+    def fresh(self) -> int:
+        if self.fresh_users is not None:
+            return self.fresh_users
+        return max(self.users // 2, round(200 * self.duration))
+
+
+def run(config: Config) -> dict[str, Any]:
+    """Run the benchmark; the report (also written to `config.out` as JSON)."""
+    using = config.loadgen or loads.tool()
+    report: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, "-m", "bench", *sys.argv[1:]])
+        if Path(sys.argv[0]).parent.name == "bench"
+        else None,
+        "machine": machine(using),
+        "config": {
+            "users": config.users,
+            "fresh_users": config.fresh,
+            "weeks": config.weeks,
+            "duration_s": config.duration,
+            "connections": config.connections,
+            "uvicorn_workers": 1,
+            "load_generator": using,
+        },
+        "backends": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="backplan-bench-", dir=config.workdir) as tmp:
+        for backend in config.backends:
+            with database(backend, Path(tmp), config.postgres_url) as url:
+                report["backends"][backend] = run_backend(config, url, Path(tmp), using)
+    if config.out is not None:
+        config.out.parent.mkdir(parents=True, exist_ok=True)
+        config.out.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        now = datetime.now(UTC)
+        seeded = seed(
+            engine, users=config.users, fresh_users=config.fresh, weeks=config.weeks, now=now
+        )
+        store = _store_facts(engine)
+    finally:
+        engine.dispose()
+    env = {
+        "DATABASE_URL": url,
+        "BACKPLAN_RATE_LIMIT_REQUESTS": "0",
+        "BACKPLAN_WEBHOOKS_IN_PROCESS": "false",
+        "BACKPLAN_MIGRATE_ON_START": "true",
+        "BACKPLAN_LOG_SQL": "false",
+    }
+    auth = {"Authorization": f"Bearer {seeded.client_key}"}
+    result: dict[str, Any] = {
+        "database": store,
+        "seed": {
+            "users": len(seeded.stored_users),
+            "fresh_users": len(seeded.fresh_users),
+            "open_sessions": len(seeded.open_sessions),
+            "rows": seeded.rows,
+            "seconds": round(seeded.seconds, 2),
+        },
+        "paths": {},
+    }
+    log = tmp / f"service-{uuid.uuid4().hex[:6]}.log"
+    with server("api.main:app", env, log, ready="/readyz") as service:
+        plan = httpx.get(f"{service}/v1/users/{seeded.stored_users[0]}/plan", headers=auth)
+        if plan.status_code != 200 or plan.json().get("preview") is not False:
+            raise RuntimeError(f"no stored plan for a seeded person: {plan.text[:500]}")
+        payload = tmp / "plan.json"
+        payload.write_bytes(plan.content)
+        result["plan_bytes"] = len(plan.content)
+        ceiling_env = {"BENCH_CEILING_PAYLOAD": str(payload)}
+        ceiling_log = tmp / "ceiling.log"
+        with server("bench.ceiling:app", ceiling_env, ceiling_log, ready="/readyz") as ceiling:
+            bare = loads.Load("ceiling", "GET", ["/plan"], headers=auth)
+            measured = _drive(config, bare, ceiling, tmp, using)
+        result["ceiling"] = measured
+        path_loads = _loads(seeded.stored_users, seeded.fresh_users, seeded.open_sessions, auth)
+        for warm in ("exercises", "stored_plan", "progress"):
+            if config.warmup > 0:
+                _drive(config, path_loads[warm], service, tmp, using, seconds=config.warmup)
+        for name in PATHS:
+            measured = _drive(config, path_loads[name], service, tmp, using)
+            ceiling_rps = result["ceiling"]["rps"]
+            measured["ratio"] = measured["rps"] / ceiling_rps if ceiling_rps else 0.0
+            measured["target"] = TARGETS[name]
+            result["paths"][name] = measured
+    failures = [
+        line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line
+    ]
+    result["service_tracebacks"] = len(failures)
+    return result
+
+
+def _drive(
+    config: Config,
+    load: loads.Load,
+    url: str,
+    tmp: Path,
+    using: str,
+    seconds: float | None = None,
+) -> dict[str, Any]:
+    _settle(url)
+    measured = loads.run(
+        load,
+        url=url,
+        connections=config.connections,
+        duration=config.duration if seconds is None else seconds,
+        workdir=tmp,
+        using=using,
+    )
+    return dict(measured)
+
+
+def _loads(
+    stored: list[str], fresh: list[str], open_sessions: list[tuple[str, str]], auth: dict[str, str]
+) -> dict[str, loads.Load]:
+    shuffle = random.Random(7)
+    stored = stored[:]
+    shuffle.shuffle(stored)
+    sessions = open_sessions[:]
+    shuffle.shuffle(sessions)
+    done = datetime.now(UTC) - timedelta(minutes=1)
+    report = {"completed_at": done.isoformat(timespec="seconds"), "pain_during": 2, "effort": 5}
+    return {
+        "exercises": loads.Load("exercises", "GET", ["/v1/exercises"], headers=auth),
+        "stored_plan": loads.Load(
+            "stored_plan", "GET", [f"/v1/users/{u}/plan" for u in stored], headers=auth
+        ),
+        "progress": loads.Load(
+            "progress", "GET", [f"/v1/users/{u}/progress" for u in stored], headers=auth
+        ),
+        "first_plan": loads.Load(
+            "first_plan", "GET", [f"/v1/users/{u}/plan" for u in fresh], headers=auth, once=True
+        ),
+        "completion": loads.Load(
+            "completion",
+            "PUT",
+            [f"/v1/users/{u}/sessions/{s}/completion" for u, s in sessions],
+            body=json.dumps(report).encode(),
+            headers=auth,
+            idempotency_keys=True,
+            once=True,
+        ),
+    }
+
+
+def _settle(url: str, *, within_s: float = 60.0) -> None:
+    """Wait until the server has worked off the requests still running from
+    the last load (the load process stops, the handlers already in the thread
+    pool do not), so that they do not weigh on the next measurement."""
+    deadline = time.monotonic() + within_s
+    quick = 0
+    with httpx.Client(base_url=url, timeout=within_s) as client:
+        while quick < 3 and time.monotonic() < deadline:
+            started = time.perf_counter()
+            with suppress(httpx.HTTPError):
+                client.get("/readyz")
+            quick = quick + 1 if time.perf_counter() - started < 0.05 else 0
+            time.sleep(0.05)
+
+
+# --- The database -------------------------------------------------------------
+
+
+@contextmanager
+def database(backend: str, tmp: Path, postgres_url: str) -> Iterator[str]:
+    """A new, empty database: a SQLite file in `tmp`, or `backplan_bench_<random>`
+    on the PostgreSQL server, dropped afterwards."""
+    if backend == "sqlite":
+        path = tmp / f"bench-{uuid.uuid4().hex[:8]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in tmp.glob(f"{path.name}*"):
+                leftover.unlink()
+        return
+    if backend != "postgres":
+        raise ValueError(f"unknown backend {backend!r}")
+    name = f"backplan_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        postgres_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def _store_facts(engine: Any) -> dict[str, Any]:
+    """Refresh the planner's statistics after the bulk load (as autovacuum
+    would soon), and say what the store is and how big."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside a transaction, which the checkpoint needs
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        path = Path(engine.url.database)
+        return {
+            "backend": "sqlite",
+            "version": sqlite3.sqlite_version,
+            "bytes": path.stat().st_size,
+        }
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+        version = connection.exec_driver_sql("SHOW server_version").scalar()
+        size = connection.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+    return {"backend": "postgres", "version": version, "bytes": size}
+
+
+# --- Processes ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(app: str, env: dict[str, str], log: Path, *, ready: str) -> Iterator[str]:
+    """`uvicorn APP` with one worker on 127.0.0.1, in its own process group;
+    its base URL once `ready` answers 200. Stopped (SIGTERM) afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", "1", "--log-level", "warning", "--no-access-log"]
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{app} exited:\n{log.read_text(errors='replace')}")
+            with suppress(httpx.HTTPError):
+                if httpx.get(f"{url}{ready}", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{app} did not get ready:\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+# --- The machine ----------------------------------------------------------------
+
+
+def machine(using: str) -> dict[str, Any]:
+    versions = {}
+    for name in PACKAGES:
+        with suppress(PackageNotFoundError):
+            versions[name] = package_version(name)
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": versions,
+        "uvloop": find_spec("uvloop") is not None,
+        "httptools": find_spec("httptools") is not None,
+        "sqlite": sqlite3.sqlite_version,
+        "load_generator": loads.tool_version(using),
+    }
+
+
+def _cpu_model() -> str:
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
