@@ -1,36 +1,10 @@
 from tests.conftest import Api
+from tests.programs.test_library import HEALTH_CONNECT_EXERCISES, HEALTHKIT_ACTIVITIES
 
-# HKWorkoutActivityType and Health Connect ExerciseSessionRecord names, as the
-# library documents them (programs/library.py).
-HEALTHKIT = {
-    "walking",
-    "cycling",
-    "swimming",
-    "flexibility",
-    "coreTraining",
-    "traditionalStrengthTraining",
-    "functionalStrengthTraining",
-    "yoga",
-    "pilates",
-    "preparationAndRecovery",
-    "elliptical",
-    "waterFitness",
-}
-HEALTH_CONNECT = {
-    f"EXERCISE_TYPE_{name}"
-    for name in (
-        "STRETCHING",
-        "STRENGTH_TRAINING",
-        "CALISTHENICS",
-        "PILATES",
-        "YOGA",
-        "WALKING",
-        "BIKING",
-        "SWIMMING_POOL",
-        "OTHER_WORKOUT",
-        "ELLIPTICAL",
-    )
-}
+# The platform names the library may use (HKWorkoutActivityType and Health
+# Connect ExerciseSessionRecord), as pinned by the library's own tests.
+HEALTHKIT = HEALTHKIT_ACTIVITIES
+HEALTH_CONNECT = HEALTH_CONNECT_EXERCISES
 
 
 def test_sessions_and_exercises_carry_platform_names(api: Api) -> None:
