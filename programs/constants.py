@@ -91,7 +91,6 @@ BALANCE_TOLERANCE = 0.10
 WARM_UP_MINUTES_SHORT = 3
 WARM_UP_MINUTES_LONG = 5
 LONG_SESSION_MINUTES = 45
-COOL_DOWN_MINUTES = 2
 COOL_DOWN_FROM_SESSION_MINUTES = 30
 
 # --- Profile limits --------------------------------------------------------------

@@ -89,10 +89,6 @@ def smallest(kind: DoseKind, per_side: bool) -> Dose:
     return _grid(kind, per_side)[1][0]
 
 
-def largest(kind: DoseKind, per_side: bool) -> Dose:
-    return _grid(kind, per_side)[1][-1]
-
-
 def stretch_dose(*, per_side: bool, older: bool) -> Dose:
     """About 60 s per stretch: 3 x 20 s, or 2 x 30 s from 65 (ACSM, Garber 2011)."""
     hold = c.STRETCH_HOLD_SECONDS_OLDER[0] if older else 20

@@ -209,7 +209,6 @@ def draft_week(
             activities=profile.aerobic_activities,
             session_minutes=profile.session_minutes,
             older=older,
-            fitness=profile.fitness_level,
         )
         rotation = day.toordinal()
         warm = warm_up(setting)

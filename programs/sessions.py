@@ -22,7 +22,6 @@ from programs.models import (
     AerobicActivity,
     BlockType,
     Equipment,
-    FitnessLevel,
     Intensity,
     Region,
 )
@@ -81,10 +80,6 @@ class Draft:
     def strength_work(self) -> int:
         return sum(item.strength_work for _, items in self.blocks for item in items)
 
-    @property
-    def has_strength(self) -> bool:
-        return any(kind is BlockType.strengthening for kind, _ in self.blocks)
-
 
 @dataclass(frozen=True, slots=True)
 class Setting:
@@ -96,7 +91,6 @@ class Setting:
     activities: tuple[AerobicActivity, ...]
     session_minutes: int
     older: bool
-    fitness: FitnessLevel
 
 
 def resolve(
