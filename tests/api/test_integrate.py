@@ -4,7 +4,6 @@ processes), and duplicate requests racing across those processes."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,15 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.reliability.service import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "integration-admin-token"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,10 @@
-from collections.abc import Iterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401  (the tables the migrations must match)
-from db.engine import make_engine
 from db.migrate import current_revision, downgrade, head_revision, upgrade
-from tests.conftest import postgres_database
 
 TABLES = {
     "clients",
@@ -28,20 +23,6 @@ TABLES = {
     "webhook_attempts",
     "rate_limit_windows",
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Engine]:
-    """An engine on a brand-new, empty database."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path}/empty.db")
-        yield engine
-        engine.dispose()
-        return
-    with postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def test_upgrade_from_empty_to_head_creates_the_tables(empty_engine: Engine) -> None:

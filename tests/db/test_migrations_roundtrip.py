@@ -4,11 +4,8 @@ matches the table models (no drift)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -16,22 +13,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401  (the tables the migrations must match)
-from db.engine import make_engine
 from db.migrate import alembic_config, current_revision, downgrade, head_revision, upgrade
-from tests.conftest import postgres_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path}/roundtrip.db")
-        yield engine
-        engine.dispose()
-        return
-    with postgres_database(request.getfixturevalue("postgres_admin_url")) as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def revisions() -> list[str]:
