@@ -1,4 +1,5 @@
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -38,7 +39,8 @@ def new_client(session: Session, name: str = "app") -> str:
     client = clients.create_client(
         session,
         name=name,
-        key_id=f"k{name}{id(session)}"[:32],
+        # Unique per call: object ids repeat, and some tests commit their rows.
+        key_id=uuid.uuid4().hex,
         key_hash="0" * 64,
         key_prefix="bp_live_x",
         now=NOW,
