@@ -226,6 +226,28 @@ IdempotencyKeyHeader = Annotated[
 FingerprintDep = Annotated[str, Depends(request_fingerprint)]
 
 
+def _claim(
+    request: Request,
+    session: Session,
+    *,
+    owner: str,
+    key: str | None,
+    fingerprint: str,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    if key is not None:
+        idempotency.claim(
+            request,
+            session,
+            owner=owner,
+            raw_key=key,
+            fingerprint=fingerprint,
+            ttl=timedelta(hours=settings.idempotency_ttl_hours),
+            now=now,
+        )
+
+
 def claim_idempotency_key(
     request: Request,
     caller: CallerDep,
@@ -236,16 +258,15 @@ def claim_idempotency_key(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> None:
     """Claim the request's Idempotency-Key, if it has one, for the client."""
-    if idempotency_key is not None:
-        idempotency.claim(
-            request,
-            session,
-            owner=caller.client.id,
-            raw_key=idempotency_key,
-            fingerprint=fingerprint,
-            ttl=timedelta(hours=settings.idempotency_ttl_hours),
-            now=now,
-        )
+    _claim(
+        request,
+        session,
+        owner=caller.client.id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        settings=settings,
+        now=now,
+    )
 
 
 def claim_admin_idempotency_key(
@@ -258,16 +279,15 @@ def claim_admin_idempotency_key(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> None:
     """Claim the request's Idempotency-Key, if it has one, for the operator."""
-    if idempotency_key is not None:
-        idempotency.claim(
-            request,
-            session,
-            owner=idempotency.ADMIN_OWNER,
-            raw_key=idempotency_key,
-            fingerprint=fingerprint,
-            ttl=timedelta(hours=settings.idempotency_ttl_hours),
-            now=now,
-        )
+    _claim(
+        request,
+        session,
+        owner=idempotency.ADMIN_OWNER,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        settings=settings,
+        now=now,
+    )
 
 
 # The route classes (api/routing.py) add these to every POST, PUT, PATCH and DELETE.
