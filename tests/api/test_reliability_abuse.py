@@ -37,19 +37,23 @@ def app_with(database_url: str, engine: Engine) -> AppFactory:
 
     @contextmanager
     def make(**settings: Any) -> Iterator[TestClient]:
-        app = create_app(
-            Settings(
-                database_url=database_url,
-                admin_token=ADMIN_TOKEN,
-                migrate_on_start=False,
-                webhooks_in_process=False,
-                **settings,
-            )
-        )
-        with TestClient(app) as client:
+        with TestClient(app_over(database_url, **settings)) as client:
             yield client
 
     return make
+
+
+def app_over(database_url: str, **settings: Any) -> FastAPI:
+    """A new app over the run's (migrated) database, with these settings."""
+    return create_app(
+        Settings(
+            database_url=database_url,
+            admin_token=ADMIN_TOKEN,
+            migrate_on_start=False,
+            webhooks_in_process=False,
+            **settings,
+        )
+    )
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -263,15 +267,7 @@ SECURITY_HEADERS = {
 def test_every_kind_of_response_carries_the_security_headers(
     database_url: str, engine: Engine
 ) -> None:
-    app = create_app(
-        Settings(
-            database_url=database_url,
-            admin_token=ADMIN_TOKEN,
-            migrate_on_start=False,
-            webhooks_in_process=False,
-            rate_limit_requests=3,
-        )
-    )
+    app = app_over(database_url, rate_limit_requests=3)
     add_probe_routes(app)
     with TestClient(app, raise_server_exceptions=False) as http:
         api = register(http)
