@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,7 +70,9 @@ def install(app: FastAPI, settings: Settings) -> None:
 class BodyLimit:
     """413 problem for a body over `max_bytes`: at once when Content-Length says
     so, otherwise as soon as the chunks received add up to more. The body is
-    read whole before the app runs, so the app never sees part of one."""
+    read whole before the app runs, so the app never sees part of one. A
+    request that cannot carry a body (no Transfer-Encoding, and no or a zero
+    Content-Length: RFC 9112, section 6.3) goes straight through."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -81,9 +82,20 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        declared: bytes | None = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if declared is None:
+                    declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        length = int(declared) if declared is not None and declared.isdigit() else None
+        if length is not None and length > self.max_bytes:
             await self._too_large(scope, send)
+            return
+        if not chunked and (declared is None or length == 0):
+            await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -121,16 +133,20 @@ class NulGuard:
             if "\x00" in scope["path"]:
                 await send_problem(scope, send, ApiError(404, "No resource at this path."))
                 return
-            query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            bad = [name for name, value in query if "\x00" in name or "\x00" in value]
-            if bad:
-                detail = "must not contain the NUL character (U+0000)"
-                await send_problem(
-                    scope,
-                    send,
-                    invalid_fields(FieldError(detail=detail, parameter=name) for name in bad),
-                )
-                return
+            raw: bytes = scope["query_string"]
+            # A query decodes to a NUL only from a raw NUL or `%00` (no letters
+            # in it, so no case to fold): parse nothing else.
+            if b"\x00" in raw or b"%00" in raw:
+                query = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+                bad = [name for name, value in query if "\x00" in name or "\x00" in value]
+                if bad:
+                    detail = "must not contain the NUL character (U+0000)"
+                    await send_problem(
+                        scope,
+                        send,
+                        invalid_fields(FieldError(detail=detail, parameter=name) for name in bad),
+                    )
+                    return
         await self.app(scope, receive, send)
 
 
@@ -181,14 +197,16 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, hsts_max_age: int = 0) -> None:
         self.app = app
-        self.fixed = {
+        fixed = {
             "x-content-type-options": "nosniff",
             "x-frame-options": "DENY",
             "referrer-policy": "no-referrer",
             "cross-origin-resource-policy": "same-origin",
         }
         if hsts_max_age:
-            self.fixed["strict-transport-security"] = f"max-age={hsts_max_age}; includeSubDomains"
+            fixed["strict-transport-security"] = f"max-age={hsts_max_age}; includeSubDomains"
+        # Encoded once: each response only picks the pairs it lacks.
+        self.fixed = tuple((name.encode(), value.encode()) for name, value in fixed.items())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -197,28 +215,42 @@ class SecurityHeaders:
         await self.app(scope, receive, _HeaderWriter(self.fixed, send))
 
 
-class _HeaderWriter:
-    """The `send` that adds the headers; an HTML page is held back until its
-    inline scripts are hashed for the CSP."""
+_CACHE_CONTROL = b"cache-control"
+_REVALIDATE = (_CACHE_CONTROL, b"private, no-cache")
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
+_CSP = b"content-security-policy"
+_JSON_CSP = (_CSP, JSON_CSP.encode())
 
-    def __init__(self, fixed: dict[str, str], send: Send) -> None:
+
+class _HeaderWriter:
+    """The `send` that adds the headers, to the raw ASGI header list; an HTML
+    page is held back until its inline scripts are hashed for the CSP."""
+
+    __slots__ = ("fixed", "has_csp", "html", "send", "start")
+
+    def __init__(self, fixed: tuple[tuple[bytes, bytes], ...], send: Send) -> None:
         self.fixed = fixed
         self.send = send
         self.start: Message | None = None
+        self.has_csp = False
         self.html: list[bytes] = []
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            message.setdefault("headers", [])
-            headers = MutableHeaders(scope=message)
-            for name, value in self.fixed.items():
-                headers.setdefault(name, value)
-            if "cache-control" not in headers:
-                headers["cache-control"] = "private, no-cache" if "etag" in headers else "no-store"
-            if headers.get("content-type", "").startswith("text/html"):
+            # A copy: the list may be the response's own (Response.raw_headers).
+            headers = list(message.get("headers", ()))
+            # Each name present, with its first value.
+            present: dict[bytes, bytes] = dict(reversed(headers))
+            headers.extend(pair for pair in self.fixed if pair[0] not in present)
+            if _CACHE_CONTROL not in present:
+                headers.append(_REVALIDATE if b"etag" in present else _NO_STORE)
+            message["headers"] = headers
+            if present.get(b"content-type", b"").startswith(b"text/html"):
                 self.start = message
+                self.has_csp = _CSP in present
                 return
-            headers.setdefault("content-security-policy", JSON_CSP)
+            if _CSP not in present:
+                headers.append(_JSON_CSP)
             await self.send(message)
             return
         if message["type"] == "http.response.body" and self.start is not None:
@@ -226,7 +258,8 @@ class _HeaderWriter:
             if message.get("more_body", False):
                 return
             page = b"".join(self.html)
-            MutableHeaders(scope=self.start).setdefault("content-security-policy", _html_csp(page))
+            if not self.has_csp:
+                self.start["headers"].append((_CSP, _html_csp(page).encode()))
             await self.send(self.start)
             await self.send({"type": "http.response.body", "body": page})
             return
