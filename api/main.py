@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from api import errors, middleware
+from api.caching import Caches
 from api.idempotency import IdempotencyMiddleware
 from api.routes import (
     calendar,
@@ -30,7 +31,8 @@ from api.routes import (
 from api.routes import webhooks as webhook_routes
 from api.settings import Settings, get_settings
 from api.webhooks.worker import BackgroundWorker, WorkerConfig
-from db.engine import make_engine
+from db.changes import watcher_for
+from db.engine import PG_CONNECT_TIMEOUT_S, make_engine
 from db.migrate import upgrade
 
 DESCRIPTION = """\
@@ -92,6 +94,10 @@ offset is given).
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, echo=settings.log_sql)
+    caches = Caches(
+        max_bytes=settings.cache_max_bytes,
+        watcher=watcher_for(engine, connect_timeout_s=PG_CONNECT_TIMEOUT_S),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -104,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if worker is not None:
             await run_in_threadpool(worker.stop)
+        caches.close()
         engine.dispose()
 
     app = FastAPI(
@@ -114,19 +121,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.caches = caches
     errors.install(app)
     middleware.install(app, settings)
     app.add_middleware(IdempotencyMiddleware, engine=engine)
+    # Routes are matched in this order, router by router: the busiest first.
+    # No two of them overlap (no path matches two routes of different
+    # routers), so the order changes no match, only its cost.
     for module in (
+        plans,
+        completions,
+        progress,
+        exercises,
         health,
         clients,
         keys,
         users,
         episodes,
-        plans,
-        completions,
-        progress,
-        exercises,
         calendar,
         fhir,
         export,
