@@ -12,15 +12,19 @@ from fastapi import Depends, Header, Path, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import idempotency, keys, ratelimit
+from api.caching import Caches, transaction
 from api.errors import insufficient_scope, unauthorized
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from api.schemas import Scope
 from api.settings import Settings
 from api.webhooks.targets import TargetPolicy
+from db import changes
 from db import clients as client_store
 from db import users as user_store
+from db.engine import reader
 from db.tables import Client, User
 
 api_key_scheme = HTTPBearer(
@@ -60,16 +64,19 @@ async def get_target_policy(settings: SettingsDep) -> TargetPolicy:
 TargetPolicyDep = Annotated[TargetPolicy, Depends(get_target_policy)]
 
 
-def get_session(engine: EngineDep) -> Iterator[Session]:
+async def get_caches(request: Request) -> Caches:
+    caches: Caches = request.app.state.caches
+    return caches
+
+
+CachesDep = Annotated[Caches, Depends(get_caches)]
+
+
+def get_session(engine: EngineDep, caches: CachesDep) -> Iterator[Session]:
     """One session and one transaction per request: commit after the handler,
     roll back if it raised."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+    with transaction(engine, caches) as session:
+        yield session
 
 
 # scope="function": commit before the response is sent, so a failed commit
@@ -97,54 +104,57 @@ class Caller:
 _CALLER = "backplan.caller"
 
 
-_RATE_COUNTED = "backplan.rate_counted"
-
-
-def limit_rate(
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    credentials: Annotated[Credentials, Security(api_key_scheme)],
-) -> None:
-    """Count the request against its API key's limit, once; 429 beyond it."""
-    if credentials is not None and not request.scope.get(_RATE_COUNTED):
-        request.scope[_RATE_COUNTED] = True
-        ratelimit.enforce(
-            engine, token=credentials.credentials, settings=settings, now=datetime.now(UTC)
-        )
-
-
-RateLimitDep = Annotated[None, Depends(limit_rate)]
-
-
-def get_caller(
-    request: Request,
-    _rate_limit: RateLimitDep,
-    session: SessionDep,
-    credentials: Annotated[Credentials, Security(api_key_scheme)],
+async def get_caller(
+    request: Request, credentials: Annotated[Credentials, Security(api_key_scheme)]
 ) -> Caller:
     """The caller whose API key authorises the request; 401 otherwise (a
-    revoked key answers exactly as an unknown one)."""
+    revoked key answers exactly as an unknown one). The request first counts
+    against the key's rate limit (429 beyond it). Verified keys are cached by
+    the SHA-256 of the token until revoked (`api.caching`).
+
+    One dependency reading the app's state directly rather than a tree of
+    small ones: every /v1 request resolves it, and each level costs."""
     known: Caller | None = request.scope.get(_CALLER)
     if known is not None:
         return known
+    state = request.app.state
+    settings: Settings = state.settings
+    engine: Engine = state.engine
+    caches: Caches = state.caches
     if credentials is None:
         raise unauthorized("An API key is required: send Authorization: Bearer <api key>.")
     token = credentials.credentials
+    if settings.rate_limit_requests:
+        now = datetime.now(UTC)
+        await run_in_threadpool(ratelimit.enforce, engine, token=token, settings=settings, now=now)
     key_id = keys.key_id_of(token)
-    found = None if key_id is None else client_store.find_active_key(session, key_id=key_id)
-    if found is None or not keys.key_matches(token, found[0].key_hash):
+    if key_id is None:
         raise unauthorized("The API key is invalid or revoked.", invalid=True)
-    key, client = found
-    caller = Caller(client=client, key_id=key.id, scopes=keys.scopes_of(key))
+    cache_key = ("caller", keys.hash_key(token))
+    caller: Caller | None = caches.get(cache_key) if caches.sync() else None
+    if caller is None:
+        stamp = caches.stamp(changes.key_topic(key_id))
+        caller = await run_in_threadpool(_find_caller, engine, token, key_id)
+        if caller is None:
+            raise unauthorized("The API key is invalid or revoked.", invalid=True)
+        caches.put(cache_key, caller, topic=changes.key_topic(key_id), stamp=stamp, size=1024)
     request.scope[_CALLER] = caller
     return caller
+
+
+def _find_caller(engine: Engine, token: str, key_id: str) -> Caller | None:
+    with Session(reader(engine)) as session:
+        found = client_store.find_active_key(session, key_id=key_id)
+    if found is None or not keys.key_matches(token, found[0].key_hash):
+        return None
+    key, client = found
+    return Caller(client=client, key_id=key.id, scopes=keys.scopes_of(key))
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def authorize(security_scopes: SecurityScopes, caller: CallerDep) -> None:
+async def authorize(security_scopes: SecurityScopes, caller: CallerDep) -> None:
     """403 unless the caller's key has the operation's scopes."""
     for scope in security_scopes.scopes:
         if scope not in caller.scopes:
@@ -192,6 +202,43 @@ def get_user(
 
 
 UserDep = Annotated[User, Depends(get_user)]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """What the cached reads need to know of the path's user."""
+
+    id: str
+    client_id: str
+    timezone: str
+
+
+async def get_user_ref(
+    request: Request,
+    caller: CallerDep,
+    user_id: Annotated[str, Path(max_length=64, description="The user's id.")],
+) -> UserRef:
+    """The path's user, if it belongs to the calling client (404 otherwise),
+    without a transaction of the request's own: cached until the user changes."""
+    caches: Caches = request.app.state.caches
+    client_id = caller.client.id
+    cache_key = ("user", client_id, user_id)
+    ref: UserRef | None = caches.get(cache_key)
+    if ref is None:
+        topic = changes.user_topic(user_id)
+        stamp = caches.stamp(topic)
+        ref = await run_in_threadpool(_find_user, request.app.state.engine, client_id, user_id)
+        caches.put(cache_key, ref, topic=topic, stamp=stamp, size=512)
+    return ref
+
+
+def _find_user(engine: Engine, client_id: str, user_id: str) -> UserRef:
+    with Session(reader(engine)) as session:
+        user = user_store.get_user(session, client_id=client_id, user_id=user_id)
+        return UserRef(id=user.id, client_id=user.client_id, timezone=user.timezone)
+
+
+UserRefDep = Annotated[UserRef, Depends(get_user_ref)]
 
 
 async def request_fingerprint(request: Request) -> str:

@@ -20,15 +20,18 @@ How a request with a key runs:
 A process that dies mid-request leaves an in-flight row; after `LEASE` a
 retry takes it over and runs the request, which is safe because nothing of
 the first attempt was committed. Keys are kept at least `ttl` (24 h) and
-pruned on the client's next claim and by `backplan prune`.
+pruned on a client's claim (at most once a minute per process) and by
+`backplan prune`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -143,6 +146,23 @@ def target_of(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+# Expired keys go on a client's claim at most this often (per process), and
+# with `backplan prune`: a claim need not delete on every request.
+PRUNE_INTERVAL = timedelta(minutes=1)
+_last_pruned: dict[str, float] = {}
+
+
+def _expired(record: IdempotencyRecord | None, *, before: datetime) -> bool:
+    return record is not None and record.created_at < before
+
+
+def _prune_now_and_then(session: Session, *, owner: str, before: datetime) -> None:
+    now = time.monotonic()
+    if now - _last_pruned.get(owner, -math.inf) >= PRUNE_INTERVAL.total_seconds():
+        store.prune(session, before=before, owner=owner)
+        _last_pruned[owner] = now
+
+
 def claim(
     request: Request,
     session: Session,
@@ -155,7 +175,7 @@ def claim(
 ) -> None:
     """Claim the key for this request, or end it: replay, 409 or 422."""
     key = parse_key(raw_key)
-    store.prune(session, before=now - ttl, owner=owner)
+    _prune_now_and_then(session, owner=owner, before=now - ttl)
     lease = secrets.token_hex(16)
     user_id = _person_id(request.path_params.get("user_id"))
     record = IdempotencyRecord(
@@ -169,7 +189,12 @@ def claim(
         locked_at=now,
         created_at=now,
     )
-    if not store.insert_claim(session, record=record):
+    inserted = store.insert_claim(session, record=record)
+    if not inserted and _expired(store.find(session, owner=owner, key=key), before=now - ttl):
+        # Kept past its time and not pruned yet: the key is free again.
+        store.prune(session, before=now - ttl, owner=owner)
+        inserted = store.insert_claim(session, record=record)
+    if not inserted:
         existing = store.find(session, owner=owner, key=key)
         if existing is None:
             raise _in_flight()  # released between our insert and our look: retry

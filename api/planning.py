@@ -42,9 +42,14 @@ def program_start_problem(start: date, *, today: date) -> str | None:
     return None
 
 
+def local_date(timezone: str, now: datetime) -> date:
+    """The date at `now` in `timezone`."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
 def local_today(user: User, now: datetime) -> date:
     """Today in the person's time zone."""
-    return now.astimezone(ZoneInfo(user.timezone)).date()
+    return local_date(user.timezone, now)
 
 
 def episodes_of(session: Session, *, user: User) -> list[programs.Episode]:

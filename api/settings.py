@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         default=True, description="Apply pending migrations when the app starts."
     )
     log_sql: bool = Field(default=False, description="Log every SQL statement.")
+    cache_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=0,
+        description="Memory each worker may spend caching served plans, progress, API keys "
+        'and users (README, "Scaling"); 0: no caching.',
+    )
 
     # Abuse and browser protection (README, "Settings"; RELIABILITY.md).
     rate_limit_requests: int = Field(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from db import changes
 from db.errors import NotFound
 from db.pages import Position, page_by_creation
 from db.tables import ApiKey, Client
@@ -95,6 +96,7 @@ def revoke_key(session: Session, *, key: ApiKey, now: datetime) -> None:
         key.revoked_at = now
         session.add(key)
         session.flush()
+        changes.announce(session, changes.key_topic(key.id))
 
 
 def find_active_key(session: Session, *, key_id: str) -> tuple[ApiKey, Client] | None:

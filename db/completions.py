@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from db import outbox
+from db import changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
 from db.tables import Completion, User
@@ -54,6 +54,7 @@ def put_completion(
             # A concurrent first report won; overwrite it as a later one would.
             row = get_completion(session, user_id=user_id, session_id=session_id)
         else:
+            changes.announce(session, changes.user_topic(user_id))
             outbox.emit_for_user(
                 session,
                 user=session.get_one(User, user_id),
@@ -69,12 +70,14 @@ def put_completion(
         row.updated_at = now
         session.add(row)
         session.flush()
+        changes.announce(session, changes.user_topic(user_id))
     return row, False
 
 
 def delete_completion(session: Session, *, user_id: str, session_id: str) -> None:
     session.delete(get_completion(session, user_id=user_id, session_id=session_id))
     session.flush()
+    changes.announce(session, changes.user_topic(user_id))
 
 
 def _columns(report: CompletionReport, notes: str | None) -> dict[str, object]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from db import changes
 from db.errors import NotFound
 from db.tables import Episode
 from programs import Episode as EpisodeReport
@@ -26,6 +27,7 @@ def add_episode(session: Session, *, user_id: str, report: EpisodeReport, now: d
     _apply(row, report)
     session.add(row)
     session.flush()
+    changes.announce(session, changes.user_topic(user_id))
     return row
 
 
@@ -67,6 +69,7 @@ def update_episode(session: Session, *, row: Episode, report: EpisodeReport, now
     row.updated_at = now
     session.add(row)
     session.flush()
+    changes.announce(session, changes.user_topic(row.user_id))
 
 
 def report_of(row: Episode) -> EpisodeReport:

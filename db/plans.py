@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col
 
+from db import changes
 from db.errors import NotFound
 from db.tables import Completion, PlannedSessionRow, StoredWeek
 from programs import Completion as CompletionReport
@@ -120,6 +121,7 @@ def store_week(
             )
         )
     session.flush()
+    changes.announce(session, changes.user_topic(user_id))
     return True
 
 
@@ -137,6 +139,15 @@ def replace_session(
     row.updated_at = now
     session.add(row)
     session.flush()
+    changes.announce(session, changes.user_topic(row.user_id))
+
+
+def exercise_slugs(row: PlannedSessionRow) -> frozenset[str]:
+    """The slugs of the stored session's exercises, read without validating
+    the whole session."""
+    return frozenset(
+        exercise["slug"] for block in row.content["blocks"] for exercise in block["exercises"]
+    )
 
 
 def get_session_row(session: Session, *, user_id: str, session_id: str) -> PlannedSessionRow:

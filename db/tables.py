@@ -188,6 +188,9 @@ class IdempotencyRecord(SQLModel, table=True):
     response is about, so erasing them erases it."""
 
     __tablename__ = "idempotency_keys"
+    # Each claim prunes its client's expired keys: a range on this index, not
+    # a scan of all the client's keys.
+    __table_args__ = (Index("ix_idempotency_keys_owner_created_at", "owner", "created_at"),)
 
     owner: str = Field(primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=255)
@@ -331,3 +334,18 @@ class RateLimitWindow(SQLModel, table=True):
     )
     window_start: dt.datetime = Field(sa_type=UtcDateTime)
     count: int
+
+
+# --- Cache coherence --------------------------------------------------------------
+
+
+class Change(SQLModel, table=True):
+    """The latest change of each topic (`user:<id>`, `key:<id>`), numbered in
+    commit order: how SQLite workers learn what another process changed, so
+    that their in-process caches drop it (`db.changes`). PostgreSQL uses
+    NOTIFY instead and leaves this table empty."""
+
+    __tablename__ = "changes"
+
+    topic: str = Field(primary_key=True, max_length=80)
+    seq: int = Field(index=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlmodel import Session, col, select
 
-from db import idempotency, outbox
+from db import changes, idempotency, outbox
 from db.errors import Conflict, NotFound
 from db.outbox import EventType
 from db.pages import Position, page_by_creation
@@ -56,8 +56,12 @@ def get_user(session: Session, *, client_id: str, user_id: str) -> User:
 
 def lock_user(session: Session, *, user: User) -> None:
     """Reload the user and lock the row until the transaction ends (PostgreSQL;
-    SQLite's write transactions hold the whole database already)."""
-    session.refresh(user, with_for_update=True)
+    SQLite's write transactions hold the whole database already). NotFound
+    when a concurrent request erased the user meanwhile."""
+    try:
+        session.refresh(user, with_for_update=True)
+    except InvalidRequestError:
+        raise NotFound("user", user.id) from None
 
 
 def find_users(
@@ -124,6 +128,7 @@ def delete_user(session: Session, *, client_id: str, user_id: str, now: datetime
     outbox.emit_for_user(session, user=user, type=EventType.user_deleted, now=now)
     session.delete(user)
     session.flush()
+    changes.announce(session, changes.user_topic(user_id))
     # Child rows went with the database cascade; forget any loaded copies.
     session.expunge_all()
 
@@ -164,6 +169,7 @@ def _update(session: Session, user: User, values: dict[str, object], *, now: dat
     user.updated_at = now
     session.add(user)
     _flush_guarded(session, user)
+    changes.announce(session, changes.user_topic(user.id))
 
 
 def _check_external_id_free(session: Session, *, client_id: str, external_id: str) -> None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Response
 
-from api.deps import ClockDep, ReadPlans, SessionDep, UserDep, WriteSessions
+from api.deps import ClockDep, ReadPlans, SessionDep, UserDep, UserRef, UserRefDep, WriteSessions
 from api.errors import FieldError, invalid_fields, problem_responses
 from api.routing import Route
 from api.schemas import CompletionPublic, CompletionPut
 from db import completions as completion_store
 from db import plans as plan_store
-from db.tables import User
-from programs import Completion, PlannedSession
+from programs import Completion
 
 router = APIRouter(
     prefix="/v1/users/{user_id}/sessions/{session_id}/completion",
@@ -40,7 +39,7 @@ CLOCK_SKEW = timedelta(minutes=2)
 def put_completion(
     session_id: SessionId,
     body: CompletionPut,
-    user: UserDep,
+    user: UserRefDep,
     session: SessionDep,
     now: ClockDep,
     response: Response,
@@ -49,7 +48,8 @@ def put_completion(
     again changes nothing. A PUT replaces the whole report, so send every field
     again when adding `pain_next_morning`. Scope `sessions:write`."""
     row = plan_store.get_session_row(session, user_id=user.id, session_id=session_id)
-    report = _checked(body, planned=PlannedSession.model_validate(row.content), user=user, now=now)
+    slugs = plan_store.exercise_slugs(row)
+    report = _checked(body, day=row.date, slugs=slugs, user=user, now=now)
     completion, created = completion_store.put_completion(
         session, user_id=user.id, session_id=row.id, report=report, notes=body.notes, now=now
     )
@@ -71,7 +71,7 @@ def delete_completion(session_id: SessionId, user: UserDep, session: SessionDep)
 
 
 def _checked(
-    body: CompletionPut, *, planned: PlannedSession, user: User, now: datetime
+    body: CompletionPut, *, day: date, slugs: frozenset[str], user: UserRef, now: datetime
 ) -> Completion:
     completed_at = body.completed_at
     if completed_at.tzinfo is None:
@@ -80,14 +80,13 @@ def _checked(
     errors: list[FieldError] = []
     if completed_at > now + CLOCK_SKEW:
         errors.append(FieldError(detail="must not be in the future", pointer="#/completed_at"))
-    elif completed_at.astimezone(ZoneInfo(user.timezone)).date() < planned.date:
+    elif completed_at.astimezone(ZoneInfo(user.timezone)).date() < day:
         errors.append(
             FieldError(
-                detail=f"must not be before the session's date, {planned.date.isoformat()}",
+                detail=f"must not be before the session's date, {day.isoformat()}",
                 pointer="#/completed_at",
             )
         )
-    slugs = {exercise.slug for block in planned.blocks for exercise in block.exercises}
     errors.extend(
         FieldError(detail=f"{slug!r} is not an exercise of this session", pointer=f"#/skipped/{i}")
         for i, slug in enumerate(body.skipped)

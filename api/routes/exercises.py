@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
+from api import reads
+from api.caching import Body
 from api.deps import PageDep, ReadPlans
 from api.errors import problem_responses
 from api.pagination import page
@@ -22,8 +24,9 @@ router = APIRouter(
 )
 
 
-@router.get("")
-def list_exercises(
+@router.get("", response_model=ExercisesPublic)
+async def list_exercises(
+    request: Request,
     paging: PageDep,
     category: Category | None = None,
     region: Region | None = None,
@@ -32,9 +35,28 @@ def list_exercises(
         Query(description="Only exercises doable with this equipment (repeatable)."),
     ] = None,
     level: Annotated[int | None, Query(ge=1, le=4, description="Difficulty, 1-4.")] = None,
-) -> ExercisesPublic:
+) -> Response:
     """Every exercise backplan may prescribe, optionally filtered, by slug. Each
     carries its HealthKit and Health Connect activity names. Scope `plans:read`."""
+    kit = None if equipment is None else tuple(sorted(set(equipment)))
+    key = ("exercises", paging.limit, paging.cursor, category, region, kit, level)
+
+    def compute() -> Body:
+        return reads.body_of(_exercises(paging, category, region, equipment, level))
+
+    # The library is part of the code: its pages change only with a deploy.
+    return reads.respond(
+        await reads.cached(request.app.state.caches, key, topic=None, compute=compute)
+    )
+
+
+def _exercises(
+    paging: PageDep,
+    category: Category | None,
+    region: Region | None,
+    equipment: list[Equipment] | None,
+    level: int | None,
+) -> ExercisesPublic:
     after = paging.after_text("exercises") or ""
     found = [
         exercise

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from api import planning
-from api.deps import ClockDep, ReadPlans, SessionDep, UserDep
+from api import reads
+from api.deps import ClockDep, ReadPlans, UserRefDep
 from api.errors import problem_responses
 from api.routing import Route
 from api.schemas import PlanPublic
@@ -21,10 +21,10 @@ router = APIRouter(
 )
 
 
-@router.get("/plan", dependencies=[ReadPlans])
-def read_plan(
-    user: UserDep,
-    session: SessionDep,
+@router.get("/plan", response_model=PlanPublic, dependencies=[ReadPlans])
+async def read_plan(
+    request: Request,
+    user: UserRefDep,
     now: ClockDep,
     week: Annotated[
         str | None,
@@ -34,7 +34,7 @@ def read_plan(
             examples=["2026-W48"],
         ),
     ] = None,
-) -> PlanPublic:
+) -> Response:
     """The plan for one ISO week. A week that has begun is stored the first time
     it is served and keeps its sessions and ids; a later week is a preview. When
     the person is not ready the plan has status `recovering` or `refer`, its
@@ -42,4 +42,4 @@ def read_plan(
     workout activity type (`healthkit_activity`) and Health Connect exercise
     type (`health_connect_exercise`), as names. Scope `plans:read`."""
     the_week = None if week is None else IsoWeek.parse(week)
-    return planning.serve_plan(session, user=user, week=the_week, now=now)
+    return reads.respond(await reads.plan(request.app.state, ref=user, week=the_week, now=now))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from api import planning
-from api.deps import ClockDep, ReadPlans, SessionDep, UserDep
+from api import reads
+from api.deps import ClockDep, ReadPlans, UserRefDep
 from api.errors import problem_responses
 from api.routing import Route
 from programs import Progress
@@ -18,9 +18,9 @@ router = APIRouter(
 )
 
 
-@router.get("/progress", dependencies=[ReadPlans])
-def read_progress(user: UserDep, session: SessionDep, now: ClockDep) -> Progress:
+@router.get("/progress", response_model=Progress, dependencies=[ReadPlans])
+async def read_progress(request: Request, user: UserRefDep, now: ClockDep) -> Response:
     """Stage and weeks in it, each week's sessions planned and done, adherence,
     mean pain and aerobic minutes, the current streak, and what the next stage
     still needs. Scope `plans:read`."""
-    return planning.serve_progress(session, user=user, now=now)
+    return reads.respond(await reads.progress(request.app.state, ref=user, now=now))

@@ -18,13 +18,14 @@ import httpx
 import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, MetaData, select, update
-from sqlmodel import col
+from sqlalchemy import Engine, MetaData, select
+from sqlmodel import Session, col
 
 from api.keys import generate_key, hash_key
 from api.main import create_app
 from api.middleware import JSON_CSP
 from api.settings import Settings
+from db import clients as client_store
 from db.tables import ApiKey
 from tests.conftest import ADMIN_TOKEN, Api, register
 
@@ -145,10 +146,10 @@ def test_unknown_revoked_forged_and_malformed_keys_get_identical_401s(
     revoked = register(http)
     user = revoked.user()
     key_id = revoked.key.split("_")[2]
-    with engine.begin() as connection:
-        connection.execute(
-            update(ApiKey).where(col(ApiKey.id) == key_id).values(revoked_at=datetime.now(UTC))
-        )
+    # Through the store, which tells every worker's cache (db.changes).
+    with Session(engine) as session:
+        client_store.revoke_key(session, key=session.get_one(ApiKey, key_id), now=datetime.now(UTC))
+        session.commit()
     forged = generate_key()
     keys = {
         "revoked": revoked.key,

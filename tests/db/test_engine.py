@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import Session
 
-from db.engine import make_engine
+from db.engine import lost_write_race, make_engine, reader
 from db.tables import Client
 
 
@@ -44,3 +44,47 @@ def test_naive_times_are_refused(engine: Engine) -> None:
         session.add(Client(name="naive", created_at=datetime(2026, 3, 1, 12, 0)))
         with pytest.raises(StatementError, match="naive datetime"):
             session.flush()
+
+
+def test_sqlite_writers_take_turns_and_every_ending_gives_the_turn_back(tmp_path: Path) -> None:
+    # Were a turn not given back, the next writer would wait the whole busy
+    # timeout and fail with "database is locked".
+    engine = make_engine(f"sqlite:///{tmp_path}/turns.db")
+    for _ in range(3):
+        with Session(engine) as session:
+            session.execute(text("SELECT 1"))
+            session.commit()
+        with Session(engine) as session:
+            session.execute(text("SELECT 1"))
+            session.rollback()
+        with Session(engine) as session:
+            session.execute(text("SELECT 1"))  # closed without either
+        with engine.begin() as connection:
+            connection.execute(text("SELECT 1"))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    with Session(engine) as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        session.commit()
+    engine.dispose()
+
+
+def test_a_reader_that_must_write_after_another_writer_is_told_to_run_again(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/race.db")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    with Session(reader(engine)) as first:
+        first.execute(text("SELECT count(*) FROM t"))  # its snapshot begins
+        with Session(engine) as second:
+            second.execute(text("INSERT INTO t VALUES (1)"))
+            second.commit()
+        with pytest.raises(OperationalError) as raised:
+            first.execute(text("INSERT INTO t VALUES (2)"))
+        assert lost_write_race(raised.value)
+    with Session(engine) as again:
+        again.execute(text("INSERT INTO t VALUES (2)"))
+        again.commit()
+        assert again.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    engine.dispose()

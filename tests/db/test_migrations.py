@@ -22,6 +22,7 @@ TABLES = {
     "webhook_deliveries",
     "webhook_attempts",
     "rate_limit_windows",
+    "changes",
 }
 
 

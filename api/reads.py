@@ -1,0 +1,109 @@
+"""The hot reads, served as cached, pre-serialized bodies with their ETags.
+
+A plan or a progress report is a function of the person's stored data and of
+their local date. The caches (`api.caching`) hold its serialized body under
+the person's topic, keyed by that date, until anything about the person
+changes (a completion, an episode, a profile change, a week stored); then the
+next read computes it again, in a transaction of its own, exactly as before.
+The exercise list depends on nothing stored and is computed once per query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from datetime import datetime
+
+from fastapi import Response
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+
+from api import planning
+from api.caching import Body, Caches, transaction
+from api.deps import UserRef
+from api.etags import etag_of
+from db import changes
+from db import users as user_store
+from db.engine import lost_write_race
+from db.tables import User
+from programs import IsoWeek
+
+# What an entry costs beyond its body, roughly: key, ETag, bookkeeping.
+ENTRY_OVERHEAD_BYTES = 256
+
+
+def respond(body: Body) -> Response:
+    """The body as a JSON response with its ETag (`api.routing` answers 304)."""
+    return Response(body.content, media_type="application/json", headers={"ETag": body.etag})
+
+
+def body_of(model: BaseModel) -> Body:
+    content = model.__pydantic_serializer__.to_json(model)
+    return Body(content, etag_of(content))
+
+
+async def cached(
+    caches: Caches, key: Hashable, *, topic: str | None, compute: Callable[[], Body]
+) -> Body:
+    """The cached body at `key`, or `compute()` run in the thread pool and cached."""
+    found: Body | None = caches.get(key)
+    if found is not None:
+        return found
+    stamp = caches.stamp(topic)
+    body = await run_in_threadpool(compute)
+    size = len(body.content) + ENTRY_OVERHEAD_BYTES
+    caches.put(key, body, topic=topic, stamp=stamp, size=size)
+    return body
+
+
+def _served(
+    engine: Engine,
+    caches: Caches,
+    ref: UserRef,
+    serve: Callable[[Session, User], BaseModel],
+) -> Callable[[], Body]:
+    """What `serve` answers for the user, in a transaction that reads first:
+    a served week or progress usually writes nothing, so it need not queue
+    for SQLite's write lock."""
+
+    def attempt(*, read_first: bool) -> Body:
+        with transaction(engine, caches, read_first=read_first) as session:
+            user = user_store.get_user(session, client_id=ref.client_id, user_id=ref.id)
+            served = serve(session, user)
+        return body_of(served)
+
+    def compute() -> Body:
+        try:
+            return attempt(read_first=True)
+        except OperationalError as error:
+            if not lost_write_race(error):
+                raise
+        return attempt(read_first=False)
+
+    return compute
+
+
+async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetime) -> Body:
+    today = planning.local_date(ref.timezone, now)
+    the_week = week or IsoWeek.of(today)
+
+    def compute(session: Session, user: User) -> BaseModel:
+        return planning.serve_plan(session, user=user, week=week, now=now)
+
+    key = ("plan", ref.id, str(the_week), today)
+    compute_body = _served(state.engine, state.caches, ref, compute)
+    return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
+
+
+async def progress(state: State, *, ref: UserRef, now: datetime) -> Body:
+    today = planning.local_date(ref.timezone, now)
+
+    def compute(session: Session, user: User) -> BaseModel:
+        return planning.serve_progress(session, user=user, now=now)
+
+    key = ("progress", ref.id, today)
+    compute_body = _served(state.engine, state.caches, ref, compute)
+    return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
