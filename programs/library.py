@@ -44,6 +44,11 @@ class Exercise(Frozen):
     healthkit_activity: str | None = None
     health_connect_exercise: str | None = None
 
+    def __hash__(self) -> int:
+        # Slugs are unique, so equal exercises share one: hashing the slug alone
+        # keeps the planner's caches, keyed on exercises, cheap.
+        return hash(self.slug)
+
     def usable_with(self, equipment: Iterable[Equipment]) -> bool:
         have = set(equipment) | {Equipment.none, Equipment.mat, Equipment.chair, Equipment.wall}
         return all(item in have for item in self.equipment)

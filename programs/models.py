@@ -31,7 +31,10 @@ class Weekday(StrEnum):
     @property
     def position(self) -> int:
         """0 for Monday through 6 for Sunday, as `date.weekday()`."""
-        return list(Weekday).index(self)
+        return _WEEKDAY_POSITIONS[self]
+
+
+_WEEKDAY_POSITIONS = {day: position for position, day in enumerate(Weekday)}
 
 
 class FitnessLevel(StrEnum):

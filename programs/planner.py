@@ -38,6 +38,7 @@ from programs.weeks import IsoWeek
 _SESSION_NAMESPACE = uuid.UUID("5b1f3c1e-8f57-4d0c-9a53-0c6d3b1e7a42")
 
 
+@lru_cache(maxsize=1 << 14)
 def session_id(person_id: str, day: date, slot: int = 0) -> str:
     """Stable for a (person, date, slot): re-planning never renames a session."""
     return str(uuid.uuid5(_SESSION_NAMESPACE, f"{person_id}/{day.isoformat()}/{slot}"))
@@ -169,27 +170,28 @@ def _block(kind: BlockType, items: tuple[Item, ...]) -> Block:
 
 
 def _session(person_id: str, draft: Draft) -> PlannedSession:
-    blocks = tuple(
-        Block(
-            type=kind, minutes=sum(i.minutes for i in items), exercises=tuple(map(_exercise, items))
-        )
-        for kind, items in draft.blocks
-    )
+    blocks = tuple(_block(kind, items) for kind, items in draft.blocks)
     # A session is logged on health platforms as one workout: its longest block
-    # (warm-up and cool-down aside) names it.
-    main = max(
-        (b for b in blocks if b.type not in (BlockType.warm_up, BlockType.cool_down)),
-        key=lambda b: b.minutes,
-    )
+    # (warm-up and cool-down aside; the first of the longest) names it.
+    main: Block | None = None
+    for block in blocks:
+        if block.type in _FRAMING or (main is not None and block.minutes <= main.minutes):
+            continue
+        main = block
+    if main is None:
+        raise ValueError("a session holds nothing but a warm-up and a cool-down")
     return PlannedSession.model_construct(
         id=session_id(person_id, draft.day),
         date=draft.day,
-        minutes=draft.minutes,
+        minutes=sum(block.minutes for block in blocks),
         blocks=blocks,
         eased=draft.eased,
         healthkit_activity=main.exercises[0].healthkit_activity,
         health_connect_exercise=main.exercises[0].health_connect_exercise,
     )
+
+
+_FRAMING = frozenset({BlockType.warm_up, BlockType.cool_down})
 
 
 def summarize(sessions: Sequence[PlannedSession]) -> tuple[Balance | None, int, int]:

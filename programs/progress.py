@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from math import ceil
-from statistics import mean
+from operator import attrgetter
 
 from programs import constants as c
 from programs.models import Episode, Frozen, PainSignal, Profile, ReadinessStatus, SessionLog
@@ -97,10 +97,18 @@ def _week(record: WeekRecord) -> WeekProgress:
         planned=record.planned,
         done=record.done,
         adherence=round(record.done / record.planned, 3) if record.planned else None,
-        mean_pain=round(mean(record.pains), 1) if record.pains else None,
+        mean_pain=round(mean_pain(record.pains), 1) if record.pains else None,
         aerobic_minutes_done=record.aerobic_done,
         signal=record.signal,
     )
+
+
+def mean_pain(pains: Sequence[int]) -> float:
+    """The mean of whole-number pains: `statistics.mean` without its exact
+    fractions. Dividing an int by an int is correctly rounded, as `mean` rounds
+    its exact result (it gives an int when the mean is whole; a float field
+    holds the same value either way)."""
+    return sum(pains) / len(pains)
 
 
 def _streak_weeks(records: Sequence[WeekRecord]) -> int:
@@ -121,7 +129,7 @@ def _streak_weeks(records: Sequence[WeekRecord]) -> int:
 def _streak_sessions(history: Sequence[SessionLog], today: date) -> int:
     """Planned sessions done in a row, up to today; today's may still be to come."""
     streak = 0
-    for log in sorted(history, key=lambda log: (log.date, log.session_id), reverse=True):
+    for log in sorted(history, key=attrgetter("date", "session_id"), reverse=True):
         if log.date > today or (log.date == today and log.completion is None):
             continue
         if log.completion is None:

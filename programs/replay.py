@@ -7,14 +7,13 @@ inputs always give the same state.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from itertools import combinations, pairwise
+from itertools import combinations, islice, pairwise
 from math import ceil, floor
+from operator import attrgetter, lt
 from typing import NamedTuple
 
 from programs import constants as c
@@ -53,7 +52,7 @@ from programs.stages import (
 )
 from programs.weeks import IsoWeek
 
-_SEVERITY = {PainSignal.green: 0, PainSignal.amber: 1, PainSignal.red: 2}
+_SIGNALS = (PainSignal.green, PainSignal.amber, PainSignal.red)  # by severity
 # Any Monday: weeks are worked out on this one instead of their own, so that weeks
 # alike in everything but their dates share one cached result.
 _REFERENCE_MONDAY = date(2024, 1, 1)
@@ -62,30 +61,22 @@ _REFERENCE_MONDAY = date(2024, 1, 1)
 def pain_signal(completion: Completion, *, last_morning: int | None) -> PainSignal:
     """Silbernagel's traffic light for one session. Next-morning pain above the
     pain before the session (or the last morning reported) is red."""
-    signal: PainSignal | None = _grade(completion.pain_during)
+    return _SIGNALS[severity(completion, last_morning)]
+
+
+def severity(completion: Completion, last_morning: int | None) -> int:
+    """`pain_signal` as a number, 0 green, 1 amber, 2 red, so that a week's
+    signal is the highest: replaying a history asks this of every session."""
+    pain = completion.pain_during
+    level = 0 if pain <= c.GREEN_MAX_PAIN else 1 if pain <= c.AMBER_MAX_PAIN else 2
     morning = completion.pain_next_morning
-    if morning is not None:
-        baseline = completion.pain_before if completion.pain_before is not None else last_morning
-        if baseline is not None and morning > baseline:
-            return PainSignal.red
-        signal = worst(signal, _grade(morning))
-    return signal or PainSignal.green
-
-
-def _grade(pain: int) -> PainSignal:
-    if pain <= c.GREEN_MAX_PAIN:
-        return PainSignal.green
-    if pain <= c.AMBER_MAX_PAIN:
-        return PainSignal.amber
-    return PainSignal.red
-
-
-def worst(a: PainSignal | None, b: PainSignal | None) -> PainSignal | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if _SEVERITY[a] >= _SEVERITY[b] else b
+    if morning is None or level == 2:
+        return level
+    before = completion.pain_before
+    baseline = before if before is not None else last_morning
+    if baseline is not None and morning > baseline:
+        return 2
+    return max(level, 0 if morning <= c.GREEN_MAX_PAIN else 1 if morning <= c.AMBER_MAX_PAIN else 2)
 
 
 class Timeline:
@@ -128,9 +119,8 @@ class State(NamedTuple):
     reason: str = "first week of the program"
 
 
-@dataclass(frozen=True, slots=True)
-class WeekRecord:
-    week: IsoWeek
+class WeekRecord(NamedTuple):
+    monday: date  # the week's Monday
     state: State  # at the start of the week
     days: tuple[date, ...]  # session days
     planned: int
@@ -140,7 +130,12 @@ class WeekRecord:
     aerobic_planned: int
     aerobic_done: int
     strength_planned: int
+    strength_sessions: int  # sessions planned with strength work
     red_on: date | None  # first day with a red signal this week
+
+    @property
+    def week(self) -> IsoWeek:
+        return IsoWeek.of(self.monday)
 
 
 def start_state(profile: Profile, *, stage: int = 1) -> State:
@@ -153,15 +148,11 @@ def start_state(profile: Profile, *, stage: int = 1) -> State:
     )
 
 
-def strength_days(days: Sequence[date]) -> tuple[date, ...]:
-    """Up to 3 days with a rest day between each (ACSM 2009: 2-3 non-consecutive
-    days a week), spread out, avoiding Sunday-then-Monday across weeks."""
-    chosen = _strength_weekdays(tuple(sorted(day.weekday() for day in days)))
-    return tuple(day for day in sorted(days) if day.weekday() in chosen)
-
-
 @lru_cache(maxsize=256)
 def _strength_weekdays(weekdays: tuple[int, ...]) -> frozenset[int]:
+    """Of a week's session weekdays (sorted), those for strength work: up to 3
+    with a rest day between each (ACSM 2009: 2-3 non-consecutive days a week),
+    spread out, avoiding Sunday-then-Monday across weeks."""
     days = [_REFERENCE_MONDAY + timedelta(days=d) for d in weekdays]
     for size in (3, 2, 1):
         options = [
@@ -191,79 +182,124 @@ def draft_week(
     """The sessions of one week; those after a red pain signal this week are eased."""
     if not days:
         return ()
-    template = TEMPLATES[state.stage]
-    strong = set(days) if template.strength_every_session else set(strength_days(days))
-    older = _older(profile, year or days[0].year)
+    stretches = len(TEMPLATES[state.stage].stretches)
+    layout = _week_layout(
+        profile_key(profile),
+        state.stage,
+        state.session_strength,
+        state.weekly_aerobic,
+        state.ease,
+        tuple([day.weekday() for day in days]),
+        tuple([day.toordinal() % stretches for day in days]),
+        tuple([red_on is not None and day > red_on for day in days]),
+        _older(profile, year or days[0].year),
+    )
+    intensity = aerobic_intensity(state.stage)
+    drafts = []
+    for day, (setting, eased, head, aerobic, tail) in zip(days, layout, strict=True):
+        blocks = head + tail
+        if aerobic > 0:
+            item = Item(aerobic_exercise(setting, day.toordinal()), None, aerobic, intensity)
+            blocks = (*head, (BlockType.aerobic, (item,)), *tail)
+        drafts.append(Draft(day, blocks, eased))
+    return tuple(drafts)
+
+
+Blocks = tuple[tuple[BlockType, tuple[Item, ...]], ...]
+
+
+class DayLayout(NamedTuple):
+    """A session as far as its weekday decides it: all but its date and which
+    aerobic activity comes round that day."""
+
+    setting: Setting
+    eased: bool
+    head: Blocks  # warm-up, stretching and strengthening
+    aerobic: int  # minutes
+    tail: Blocks  # cool-down
+
+
+@lru_cache(maxsize=4096)
+def _week_layout(
+    key: ProfileKey,
+    stage: int,
+    session_strength: int,
+    weekly_aerobic: int,
+    ease: bool,
+    weekdays: tuple[int, ...],
+    rotations: tuple[int, ...],
+    eased_days: tuple[bool, ...],
+    older: bool,
+) -> tuple[DayLayout, ...]:
+    """`draft_week`'s work that its dates do not change: a week's sessions follow
+    from the weekdays, the stretching rotation (the day's ordinal modulo the number
+    of stretches) and which days come after a red pain signal. Cached: a week's
+    plan is asked for again and again, and weeks alike share their layout."""
+    profile = key.profile
+    template = TEMPLATES[stage]
+    strong = (
+        set(weekdays)
+        if template.strength_every_session
+        else _strength_weekdays(tuple(sorted(weekdays)))
+    )
     frames = []
-    for day in days:
-        eased = red_on is not None and day > red_on
+    for weekday, rotation, eased in zip(weekdays, rotations, eased_days, strict=True):
         setting = Setting(
-            stage=state.stage,
+            stage=stage,
             cap=level_cap(
-                stage=state.stage,
+                stage=stage,
                 fitness=profile.fitness_level,
                 older=older,
-                eased=state.ease or eased,
+                eased=ease or eased,
             ),
             equipment=profile.equipment,
             activities=profile.aerobic_activities,
             session_minutes=profile.session_minutes,
             older=older,
         )
-        rotation = day.toordinal()
         warm = warm_up(setting)
         stretches = stretching(setting, rotation)
         cool = cool_down(setting, (i.exercise.slug for i in (*warm, *stretches)))
         room = setting.session_minutes - _minutes(warm, stretches, cool)
-        budget = round(state.session_strength * (1 - c.REGRESSION_STEP if eased else 1))
+        budget = round(session_strength * (1 - c.REGRESSION_STEP if eased else 1))
         wanted = least = 0
-        if day in strong:
+        if weekday in strong:
             limit = room - min(AEROBIC_RESERVE_MINUTES, room // 2)
-            wanted = _minutes(
-                strength_block(state.stage, setting.cap, setting.equipment, budget, limit)
-            )
+            wanted = _minutes(strength_block(stage, setting.cap, setting.equipment, budget, limit))
             least = _minutes(
                 strength_block(
-                    state.stage, setting.cap, setting.equipment, MIN_SESSION_STRENGTH_SECONDS, limit
+                    stage, setting.cap, setting.equipment, MIN_SESSION_STRENGTH_SECONDS, limit
                 )
             )
-        frames.append((day, setting, eased, warm, stretches, cool, room, budget, wanted, least))
+        frames.append((setting, eased, warm, stretches, cool, room, budget, wanted, least))
     # Aerobic minutes first fill the room strength work leaves; only a shortfall
     # squeezes strength sessions, never below their floor.
-    target = round(state.weekly_aerobic * len(days) / len(profile.training_days))
-    first = share_out(target, [f[6] - f[8] for f in frames])
+    target = round(weekly_aerobic * len(weekdays) / len(profile.training_days))
+    first = share_out(target, [f[5] - f[7] for f in frames])
     spare = [
-        max(0, f[6] - _strength_floor(state.stage, room=f[6], wanted=f[8], least=f[9]) - got)
-        if f[8]
+        max(0, f[5] - _strength_floor(stage, room=f[5], wanted=f[7], least=f[8]) - got)
+        if f[7]
         else 0
         for f, got in zip(frames, first, strict=True)
     ]
     extra = share_out(target - sum(first), spare)
-    drafts = []
+    layout = []
     for frame, aerobic_first, aerobic_extra in zip(frames, first, extra, strict=True):
-        day, setting, eased, warm, stretches, cool, room, budget, wanted, _ = frame
+        setting, eased, warm, stretches, cool, room, budget, wanted, _ = frame
         aerobic = aerobic_first + aerobic_extra
-        strength: tuple[Item, ...] = ()
-        if wanted:
-            strength = strength_block(
-                state.stage, setting.cap, setting.equipment, budget, room - aerobic
-            )
-        if eased:
-            aerobic = floor(aerobic * (1 - c.REGRESSION_STEP))
-        blocks: list[tuple[BlockType, tuple[Item, ...]]] = [
+        head: list[tuple[BlockType, tuple[Item, ...]]] = [
             (BlockType.warm_up, warm),
             (BlockType.stretching, stretches),
         ]
-        if strength:
-            blocks.append((BlockType.strengthening, strength))
-        if aerobic > 0:
-            exercise = aerobic_exercise(setting, day.toordinal())
-            item = Item(exercise, None, aerobic, aerobic_intensity(state.stage))
-            blocks.append((BlockType.aerobic, (item,)))
-        if cool:
-            blocks.append((BlockType.cool_down, cool))
-        drafts.append(Draft(day, tuple(blocks), eased))
-    return tuple(drafts)
+        if wanted:
+            strength = strength_block(stage, setting.cap, setting.equipment, budget, room - aerobic)
+            if strength:
+                head.append((BlockType.strengthening, strength))
+        if eased:
+            aerobic = floor(aerobic * (1 - c.REGRESSION_STEP))
+        tail = ((BlockType.cool_down, cool),) if cool else ()
+        layout.append(DayLayout(setting, eased, tuple(head), aerobic, tail))
+    return tuple(layout)
 
 
 def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:
@@ -276,8 +312,10 @@ def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:
 
 
 class ProfileKey:
-    """A profile as a cache key, hashed once: replaying a year asks the weekly
-    volumes cache fifty-odd times for the same profile."""
+    """A profile as a cache key, hashed once. Equal profiles share one key (see
+    `profile_key`), so the week layout and volumes caches compare keys by
+    identity instead of comparing profiles field by field fifty-odd times a
+    replay."""
 
     __slots__ = ("_hash", "profile")
 
@@ -289,27 +327,53 @@ class ProfileKey:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ProfileKey) and other.profile == self.profile
+        return isinstance(other, ProfileKey) and (
+            other.profile is self.profile or other.profile == self.profile
+        )
+
+
+@lru_cache(maxsize=1024)
+def profile_key(profile: Profile) -> ProfileKey:
+    """The one key for profiles equal to `profile`."""
+    return ProfileKey(profile)
+
+
+class Volumes(NamedTuple):
+    """What a week plans, as far as replaying history needs to know."""
+
+    aerobic: int  # minutes
+    strength: int  # seconds under tension
+    strength_sessions: int  # sessions holding strength work, as the template asks
 
 
 @lru_cache(maxsize=1 << 14)
 def week_volumes(
     key: ProfileKey,
-    volumes: tuple[int, int, int, bool],
+    stage: int,
+    strength: int,
+    aerobic: int,
+    ease: bool,
     weekdays: tuple[int, ...],
-    *,
     eased_after: int | None,
     year: int,
-) -> tuple[int, int]:
-    """(aerobic minutes, strength seconds) a week would plan, given (stage, strength
-    per session, weekly aerobic, ease): what replaying a year of history needs,
-    without building its sessions each time."""
-    stage, strength, aerobic, ease = volumes
+    /,
+) -> Volumes:
+    """The volumes a week would plan, given the state's (stage, strength per
+    session, weekly aerobic, ease), its session weekdays (sorted) and the weekday
+    of its first red pain signal: what replaying a year of history needs, without
+    building its sessions each time. Positional-only, which keeps the key cheap."""
     state = State(stage, None, strength, aerobic, ease)
     days = [_REFERENCE_MONDAY + timedelta(days=d) for d in weekdays]
     red_on = None if eased_after is None else _REFERENCE_MONDAY + timedelta(days=eased_after)
     drafts = draft_week(key.profile, state, days, red_on=red_on, year=year)
-    return sum(d.aerobic_minutes for d in drafts), sum(d.strength_work for d in drafts)
+    sessions = len(weekdays)
+    if not TEMPLATES[stage].strength_every_session:
+        sessions = len(_strength_weekdays(weekdays))
+    return Volumes(
+        aerobic=sum(d.aerobic_minutes for d in drafts),
+        strength=sum(d.strength_work for d in drafts),
+        strength_sessions=sessions,
+    )
 
 
 def _minutes(*groups: tuple[Item, ...]) -> int:
@@ -319,6 +383,10 @@ def _minutes(*groups: tuple[Item, ...]) -> int:
 def _older(profile: Profile, year: int) -> bool:
     age = profile.age_in(year)
     return age is not None and age >= c.OLDER_ADULT_AGE
+
+
+_WEEK = timedelta(days=7)
+_STEP = 1 + c.PROGRESSION_STEP
 
 
 class Replay:
@@ -333,191 +401,203 @@ class Replay:
         timeline: Timeline,
     ) -> None:
         self.profile = profile
-        self.profile_key = ProfileKey(profile)
+        self.profile_key = profile_key(profile)
         self.start = program_start
         self.timeline = timeline
-        self.logs: dict[tuple[int, int], list[SessionLog]] = defaultdict(list)
-        for log in sorted(history, key=lambda log: (log.date, log.session_id)):
-            year, number, _ = log.date.isocalendar()
-            self.logs[year, number].append(log)
-        self.restarts = {e.onset_date for e in timeline.episodes if e.onset_date > program_start}
+        self._training_days = len(profile.training_days)
+        self._weekdays = sorted({d.position for d in profile.training_days})
+        # Logs in (date, session id) order; a week's logs are found by bisecting dates.
+        # Histories usually come in date order, one session a day: then no sorting.
+        self._logs = list(history)
+        self._dates = [log.date for log in self._logs]
+        if not all(map(lt, self._dates, islice(self._dates, 1, None))):
+            self._logs.sort(key=attrgetter("date", "session_id"))
+            self._dates = [log.date for log in self._logs]
+        self.restarts = sorted(
+            {e.onset_date for e in timeline.episodes if e.onset_date > program_start}
+        )
 
     def session_days(self, week: IsoWeek) -> tuple[date, ...]:
         """Training days of the week on which the program runs."""
-        wanted = {d.position for d in self.profile.training_days}
-        return tuple(
-            day
-            for day in week.days()
-            if day.weekday() in wanted
-            and day >= self.start
-            and self.timeline.status(day) is ReadinessStatus.ready
-        )
+        return self._session_days(week.monday())
+
+    def _session_days(self, monday: date) -> tuple[date, ...]:
+        days = (monday + timedelta(days=d) for d in self._weekdays)
+        status, ready, start = self.timeline.status, ReadinessStatus.ready, self.start
+        return tuple(day for day in days if day >= start and status(day) is ready)
 
     def run(self, until: IsoWeek) -> tuple[list[WeekRecord], State, int | None]:
         """Records for every week from the start up to, not including, `until`,
         the state at the start of `until` and the last next-morning pain."""
         state = start_state(self.profile)
         records: list[WeekRecord] = []
-        week = IsoWeek.of(self.start)
+        monday = self.start - timedelta(days=self.start.weekday())
+        end = until.monday()
         last_morning: int | None = None
         previous: WeekRecord | None = None
-        while week < until:
-            record, last_morning = self.week(week, state, last_morning)
+        while monday < end:
+            record, last_morning = self._week(monday, state, last_morning)
             records.append(record)
             state = self._next(record.state, record, previous)
             if record.planned:
                 previous = record
-            week = week.shift(1)
+            monday += _WEEK
         return records, state, last_morning
 
     def week(
         self, week: IsoWeek, state: State, last_morning: int | None
     ) -> tuple[WeekRecord, int | None]:
-        logs = self.logs.get((week.year, week.week), [])
-        days = tuple(sorted({log.date for log in logs})) if logs else self.session_days(week)
+        return self._week(week.monday(), state, last_morning)
+
+    def _week(
+        self, monday: date, state: State, last_morning: int | None
+    ) -> tuple[WeekRecord, int | None]:
+        dates = self._dates
+        first = bisect_left(dates, monday)
+        end = bisect_left(dates, monday + _WEEK, first)
+        logs = self._logs[first:end]
+        days = tuple(dict.fromkeys(dates[first:end])) if logs else self._session_days(monday)
         if days and state.since is None:
             state = state._replace(since=days[0])
-        signal: PainSignal | None = None
+        worst = -1  # the week's highest severity; -1 while no session is reported
         red_on: date | None = None
         pains: list[int] = []
         done_aerobic = 0
-        done = 0
         for log in logs:
-            if log.completion is None:
+            completion = log.completion
+            if completion is None:
                 continue
-            done += 1
             done_aerobic += log.aerobic_minutes
-            pains.append(log.completion.pain_during)
-            session_signal = pain_signal(log.completion, last_morning=last_morning)
-            if session_signal is PainSignal.red and red_on is None:
+            pains.append(completion.pain_during)
+            level = severity(completion, last_morning)
+            if level > worst:
+                worst = level
+            if level == 2 and red_on is None:
                 red_on = log.date
-            signal = worst(signal, session_signal)
-            if log.completion.pain_next_morning is not None:
-                last_morning = log.completion.pain_next_morning
-        weekdays = tuple(day.weekday() for day in days)
-        aerobic, strength = week_volumes(
+            if completion.pain_next_morning is not None:
+                last_morning = completion.pain_next_morning
+        volumes = week_volumes(
             self.profile_key,
-            (state.stage, state.session_strength, state.weekly_aerobic, state.ease),
-            weekdays,
-            eased_after=None if red_on is None else red_on.weekday(),
-            year=week.year,
+            state.stage,
+            state.session_strength,
+            state.weekly_aerobic,
+            state.ease,
+            tuple(map(date.weekday, days)),
+            None if red_on is None else red_on.weekday(),
+            monday.isocalendar()[0],
         )
         record = WeekRecord(
-            week=week,
-            state=state,
-            days=days,
-            planned=len(logs) if logs else len(days),
-            done=done,
-            pains=tuple(pains),
-            signal=signal,
-            aerobic_planned=aerobic,
-            aerobic_done=done_aerobic,
-            strength_planned=strength,
-            red_on=red_on,
+            monday,
+            state,
+            days,
+            len(logs) if logs else len(days),
+            len(pains),
+            tuple(pains),
+            None if worst < 0 else _SIGNALS[worst],
+            volumes.aerobic,
+            done_aerobic,
+            volumes.strength,
+            volumes.strength_sessions,
+            red_on,
         )
         return record, last_morning
 
     def _next(self, state: State, record: WeekRecord, previous: WeekRecord | None) -> State:
-        restart = [d for d in self.restarts if d in record.week]
-        if restart:
-            stage = max(1, state.stage - 1)
-            fresh = start_state(self.profile, stage=stage)
-            return fresh._replace(
-                action="restart",
-                reason=f"a new episode began on {min(restart)}: restarting at stage {stage}",
-            )
+        if self.restarts:
+            monday = record.monday
+            restart = [d for d in self.restarts if monday <= d < monday + _WEEK]
+            if restart:
+                stage = max(1, state.stage - 1)
+                fresh = start_state(self.profile, stage=stage)
+                return fresh._replace(
+                    action="restart",
+                    reason=f"a new episode began on {restart[0]}: restarting at stage {stage}",
+                )
         if not record.planned:
             return state
         state = self._progress(state, record)
-        return self._advance(state, record, previous)
+        if state.stage < FINAL_STAGE and can_advance(state, record, previous):
+            stage = state.stage + 1
+            return state._replace(
+                stage=stage,
+                since=record.monday + _WEEK,
+                reason=f"{state.reason}; stage {state.stage} complete: moving on to stage {stage}",
+            )
+        return state
 
     def _progress(self, state: State, record: WeekRecord) -> State:
-        strength_days_planned = len(record.days)
-        if not TEMPLATES[state.stage].strength_every_session:
-            weekdays = tuple(sorted(day.weekday() for day in record.days))
-            strength_days_planned = len(_strength_weekdays(weekdays))
+        stage, since = state.stage, state.since
         per_session = (
-            record.strength_planned / strength_days_planned
-            if strength_days_planned and record.strength_planned
+            record.strength_planned / record.strength_sessions
+            if record.strength_sessions and record.strength_planned
             else state.session_strength
         )
         # A week cut short (start, resume) is scaled up to a full week's volume.
-        full_week = record.aerobic_planned * len(self.profile.training_days) / len(record.days)
-        adherence = record.done / record.planned
-        cap_strength = STAGE_SESSION_STRENGTH_CAP[state.stage]
-        cap_aerobic = c.AEROBIC_STAGE_CAP_MINUTES[state.stage]
-        if record.signal is PainSignal.red:
-            return state._replace(
-                session_strength=max(MIN_SESSION_STRENGTH_SECONDS, floor(per_session * 0.8)),
-                weekly_aerobic=max(MIN_WEEKLY_AEROBIC_MINUTES, floor(full_week * 0.8)),
-                ease=True,
-                signal=record.signal,
-                action="regress",
-                reason="pain above 5/10, or worse the next morning: less volume, easier variants",
+        full_week = record.aerobic_planned * self._training_days / len(record.days)
+        signal = record.signal
+        if signal is PainSignal.red:
+            return State(
+                stage,
+                since,
+                max(MIN_SESSION_STRENGTH_SECONDS, floor(per_session * 0.8)),
+                max(MIN_WEEKLY_AEROBIC_MINUTES, floor(full_week * 0.8)),
+                True,
+                signal,
+                "regress",
+                "pain above 5/10, or worse the next morning: less volume, easier variants",
             )
-        if record.signal is PainSignal.amber:
-            return state._replace(
-                session_strength=min(cap_strength, round(per_session)),
-                weekly_aerobic=min(cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, round(full_week))),
-                signal=record.signal,
-                action="hold",
-                reason="pain 4-5/10 last week: holding the volume",
+        cap_strength = STAGE_SESSION_STRENGTH_CAP[stage]
+        cap_aerobic = c.AEROBIC_STAGE_CAP_MINUTES[stage]
+        if signal is PainSignal.green and record.done / record.planned >= c.ADVANCE_MIN_ADHERENCE:
+            return State(
+                stage,
+                since,
+                min(cap_strength, max(ceil(per_session * _STEP), 1)),
+                min(cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, ceil(full_week * _STEP))),
+                False,
+                signal,
+                "progress",
+                "low pain and sessions done: about 10% more",
             )
-        if record.signal is PainSignal.green and adherence >= c.ADVANCE_MIN_ADHERENCE:
-            step = 1 + c.PROGRESSION_STEP
-            return state._replace(
-                session_strength=min(cap_strength, max(ceil(per_session * step), 1)),
-                weekly_aerobic=min(
-                    cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, ceil(full_week * step))
-                ),
-                ease=False,
-                signal=record.signal,
-                action="progress",
-                reason="low pain and sessions done: about 10% more",
-            )
-        return state._replace(
-            session_strength=min(cap_strength, round(per_session)),
-            weekly_aerobic=min(cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, round(full_week))),
-            signal=record.signal,
-            action="hold",
-            reason=(
-                "no sessions reported last week: holding the volume"
-                if record.signal is None
-                else "fewer than 3 in 4 sessions done: holding the volume"
-            ),
-        )
-
-    def _advance(self, state: State, record: WeekRecord, previous: WeekRecord | None) -> State:
-        if not can_advance(state, record, previous):
-            return state
-        stage = state.stage + 1
-        return state._replace(
-            stage=stage,
-            since=record.week.sunday() + timedelta(days=1),
-            reason=f"{state.reason}; stage {state.stage} complete: moving on to stage {stage}",
+        if signal is PainSignal.amber:
+            reason = "pain 4-5/10 last week: holding the volume"
+        elif signal is None:
+            reason = "no sessions reported last week: holding the volume"
+        else:
+            reason = "fewer than 3 in 4 sessions done: holding the volume"
+        return State(
+            stage,
+            since,
+            min(cap_strength, round(per_session)),
+            min(cap_aerobic, max(MIN_WEEKLY_AEROBIC_MINUTES, round(full_week))),
+            state.ease,
+            signal,
+            "hold",
+            reason,
         )
 
 
 def adherence(record: WeekRecord, previous: WeekRecord | None) -> float | None:
     """Share of planned sessions done over the last two weeks."""
-    weeks = [record] + ([previous] if previous and previous.week == record.week.shift(-1) else [])
-    planned = sum(w.planned for w in weeks)
-    return None if planned == 0 else sum(w.done for w in weeks) / planned
+    planned, done = record.planned, record.done
+    if previous is not None and previous.monday == record.monday - _WEEK:
+        planned += previous.planned
+        done += previous.done
+    return None if planned == 0 else done / planned
 
 
 def days_in_stage(state: State, record: WeekRecord) -> int:
     if state.since is None:
         return 0
-    return (record.week.sunday() + timedelta(days=1) - state.since).days
+    return (record.monday + _WEEK - state.since).days
 
 
 def can_advance(state: State, record: WeekRecord, previous: WeekRecord | None) -> bool:
     if state.stage >= FINAL_STAGE or state.since is None:
         return False
+    if record.signal is PainSignal.red:
+        return False
+    if days_in_stage(state, record) < c.STAGE_MIN_WEEKS[state.stage] * 7:
+        return False
     recent = adherence(record, previous)
-    return (
-        days_in_stage(state, record) >= c.STAGE_MIN_WEEKS[state.stage] * 7
-        and recent is not None
-        and recent >= c.ADVANCE_MIN_ADHERENCE
-        and record.signal is not PainSignal.red
-    )
+    return recent is not None and recent >= c.ADVANCE_MIN_ADHERENCE
