@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--weeks", type=int, default=defaults.weeks, help="weeks of history each")
     run.add_argument("--duration", type=float, default=defaults.duration, help="seconds per path")
     run.add_argument("--connections", type=int, default=defaults.connections)
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="uvicorn workers of the service (the ceiling runs as many)",
+    )
     run.add_argument("--warmup", type=float, default=defaults.warmup, help="seconds per read path")
     run.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="sqlite")
     run.add_argument("--postgres-url", default=defaults.postgres_url, help="server to use")
@@ -39,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         weeks=args.weeks,
         duration=args.duration,
         connections=args.connections,
+        workers=args.workers,
         warmup=args.warmup,
         backends=harness.BACKENDS if args.backend == "both" else (args.backend,),
         postgres_url=args.postgres_url,

@@ -89,6 +89,8 @@ class Config:
     weeks: int = 12
     duration: float = 10.0
     connections: int = 32
+    # uvicorn worker processes of the service and of the ceiling.
+    workers: int = 1
     backends: tuple[str, ...] = ("sqlite",)
     out: Path | None = Path("bench/results.json")
     postgres_url: str = DEFAULT_POSTGRES_URL
@@ -119,7 +121,7 @@ def run(config: Config) -> dict[str, Any]:
             "weeks": config.weeks,
             "duration_s": config.duration,
             "connections": config.connections,
-            "uvicorn_workers": 1,
+            "uvicorn_workers": config.workers,
             "load_generator": using,
         },
         "backends": {},
@@ -165,7 +167,7 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
         "paths": {},
     }
     log = tmp / f"service-{uuid.uuid4().hex[:6]}.log"
-    with server("api.main:app", env, log, ready="/readyz") as service:
+    with server("api.main:app", env, log, ready="/readyz", workers=config.workers) as service:
         plan = httpx.get(f"{service}/v1/users/{seeded.stored_users[0]}/plan", headers=auth)
         if plan.status_code != 200 or plan.json().get("preview") is not False:
             raise RuntimeError(f"no stored plan for a seeded person: {plan.text[:500]}")
@@ -174,7 +176,9 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
         result["plan_bytes"] = len(plan.content)
         ceiling_env = {"BENCH_CEILING_PAYLOAD": str(payload)}
         ceiling_log = tmp / "ceiling.log"
-        with server("bench.ceiling:app", ceiling_env, ceiling_log, ready="/readyz") as ceiling:
+        with server(
+            "bench.ceiling:app", ceiling_env, ceiling_log, ready="/readyz", workers=config.workers
+        ) as ceiling:
             bare = loads.Load("ceiling", "GET", ["/plan"], headers=auth)
             measured = _drive(config, bare, ceiling, tmp, using)
         result["ceiling"] = measured
@@ -347,12 +351,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(app: str, env: dict[str, str], log: Path, *, ready: str) -> Iterator[str]:
-    """`uvicorn APP` with one worker on 127.0.0.1, in its own process group;
+def server(
+    app: str, env: dict[str, str], log: Path, *, ready: str, workers: int = 1
+) -> Iterator[str]:
+    """`uvicorn APP` with `workers` workers on 127.0.0.1, in its own process group;
     its base URL once `ready` answers 200. Stopped (SIGTERM) afterwards."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1", "--log-level", "warning", "--no-access-log"]
+    command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     with log.open("ab") as sink:
         process = subprocess.Popen(
             command,

@@ -12,10 +12,11 @@ from bench.harness import PATHS
 
 def table(report: dict[str, Any]) -> Table:
     config = report["config"]
+    workers = config.get("uvicorn_workers", 1)
     title = (
         f"backplan bench: {config['users']:,} people, {config['weeks']} weeks each; "
         f"{config['duration_s']:g} s per path, {config['connections']} connections, "
-        f"{config['load_generator']}, 1 uvicorn worker"
+        f"{config['load_generator']}, {workers} uvicorn worker{'s' if workers > 1 else ''}"
     )
     grid = Table(title=title, title_justify="left")
     for name, justify in (
@@ -66,7 +67,8 @@ def machine_line(report: dict[str, Any]) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in machine["packages"].items())
     stores = "; ".join(
         f"{name}: {r['database']['version']}, {r['database']['bytes'] / 1e6:,.0f} MB, "
-        f"seeded {r['seed']['rows']:,} rows in {r['seed']['seconds']:.1f} s"
+        f"seeded {r['seed']['rows']:,} rows in {r['seed']['seconds']:.1f} s, "
+        f"read paths primed in {r.get('primed_seconds', 0):.1f} s"
         for name, r in report["backends"].items()
     )
     return (
