@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import idempotency, keys, ratelimit
 from api.caching import Caches, transaction
-from api.errors import insufficient_scope, unauthorized
+from api.errors import ApiError, insufficient_scope, unauthorized
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from api.schemas import Scope
 from api.settings import Settings
@@ -102,18 +102,17 @@ class Caller:
 
 
 _CALLER = "backplan.caller"
+_RATE_COUNTED = "backplan.rate_counted"
 
 
-async def get_caller(
-    request: Request, credentials: Annotated[Credentials, Security(api_key_scheme)]
-) -> Caller:
+async def authenticate(request: Request, credentials: Credentials) -> Caller:
     """The caller whose API key authorises the request; 401 otherwise (a
     revoked key answers exactly as an unknown one). The request first counts
     against the key's rate limit (429 beyond it). Verified keys are cached by
     the SHA-256 of the token until revoked (`api.caching`).
 
-    One dependency reading the app's state directly rather than a tree of
-    small ones: every /v1 request resolves it, and each level costs."""
+    It reads the app's state directly rather than through a tree of small
+    dependencies: every /v1 request runs it, and each level costs."""
     known: Caller | None = request.scope.get(_CALLER)
     if known is not None:
         return known
@@ -125,8 +124,7 @@ async def get_caller(
         raise unauthorized("An API key is required: send Authorization: Bearer <api key>.")
     token = credentials.credentials
     if settings.rate_limit_requests:
-        now = datetime.now(UTC)
-        await run_in_threadpool(ratelimit.enforce, engine, token=token, settings=settings, now=now)
+        await _count_once(request, engine, token, settings)
     key_id = keys.key_id_of(token)
     if key_id is None:
         raise unauthorized("The API key is invalid or revoked.", invalid=True)
@@ -142,6 +140,31 @@ async def get_caller(
     return caller
 
 
+async def _count_once(request: Request, engine: Engine, token: str, settings: Settings) -> None:
+    """Count the request against its key's limit once, however often
+    authentication runs for it (`api.hot` may pass it on to the routes); a
+    429 stays a 429."""
+    counted: bool | ApiError | None = request.scope.get(_RATE_COUNTED)
+    if isinstance(counted, ApiError):
+        raise counted
+    if counted:
+        return
+    try:
+        now = datetime.now(UTC)
+        await run_in_threadpool(ratelimit.enforce, engine, token=token, settings=settings, now=now)
+    except ApiError as error:
+        request.scope[_RATE_COUNTED] = error
+        raise
+    request.scope[_RATE_COUNTED] = True
+
+
+async def get_caller(
+    request: Request, credentials: Annotated[Credentials, Security(api_key_scheme)]
+) -> Caller:
+    """The authenticated caller (`authenticate`)."""
+    return await authenticate(request, credentials)
+
+
 def _find_caller(engine: Engine, token: str, key_id: str) -> Caller | None:
     with Session(reader(engine)) as session:
         found = client_store.find_active_key(session, key_id=key_id)
@@ -154,11 +177,16 @@ def _find_caller(engine: Engine, token: str, key_id: str) -> Caller | None:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def authorize(security_scopes: SecurityScopes, caller: CallerDep) -> None:
-    """403 unless the caller's key has the operation's scopes."""
-    for scope in security_scopes.scopes:
+def require_scopes(scopes: list[str], caller: Caller) -> None:
+    """403 unless the caller's key has every one of `scopes`."""
+    for scope in scopes:
         if scope not in caller.scopes:
             raise insufficient_scope(scope)
+
+
+async def authorize(security_scopes: SecurityScopes, caller: CallerDep) -> None:
+    """403 unless the caller's key has the operation's scopes."""
+    require_scopes(security_scopes.scopes, caller)
 
 
 # Each /v1 operation lists exactly one of these in its `dependencies`; the
@@ -213,13 +241,30 @@ class UserRef:
     timezone: str
 
 
-async def get_user_ref(
-    request: Request,
-    caller: CallerDep,
-    user_id: Annotated[str, Path(max_length=64, description="The user's id.")],
-) -> UserRef:
+UserIdPath = Annotated[str, Path(max_length=64, description="The user's id.")]
+
+
+async def get_user_ref(request: Request, caller: CallerDep, user_id: UserIdPath) -> UserRef:
     """The path's user, if it belongs to the calling client (404 otherwise),
     without a transaction of the request's own: cached until the user changes."""
+    return await user_ref(request, caller, user_id)
+
+
+async def get_authorized_user(
+    security_scopes: SecurityScopes,
+    request: Request,
+    credentials: Annotated[Credentials, Security(api_key_scheme)],
+    user_id: UserIdPath,
+) -> UserRef:
+    """Authentication, the operation's scopes and the path's user in one
+    dependency, for the hot reads (`authenticate`, `get_user_ref`)."""
+    caller = await authenticate(request, credentials)
+    require_scopes(security_scopes.scopes, caller)
+    return await user_ref(request, caller, user_id)
+
+
+async def user_ref(request: Request, caller: Caller, user_id: str) -> UserRef:
+    """The client's user `user_id` (404 otherwise), cached until the user changes."""
     caches: Caches = request.app.state.caches
     client_id = caller.client.id
     cache_key = ("user", client_id, user_id)
@@ -239,6 +284,8 @@ def _find_user(engine: Engine, client_id: str, user_id: str) -> UserRef:
 
 
 UserRefDep = Annotated[UserRef, Depends(get_user_ref)]
+# The path's user, for an operation needing scope plans:read.
+PlansReader = Annotated[UserRef, Security(get_authorized_user, scopes=[Scope.plans_read])]
 
 
 async def request_fingerprint(request: Request) -> str:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from api import errors, middleware
+from api import errors, hot, middleware
 from api.caching import Caches
 from api.idempotency import IdempotencyMiddleware
 from api.routes import (
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.caches = caches
     errors.install(app)
+    hot.install(app)
     middleware.install(app, settings)
     app.add_middleware(IdempotencyMiddleware, engine=engine)
     # Routes are matched in this order, router by router: the busiest first.

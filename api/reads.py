@@ -11,6 +11,7 @@ The exercise list depends on nothing stored and is computed once per query.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Response
@@ -25,11 +26,13 @@ from api import planning
 from api.caching import Body, Caches, transaction
 from api.deps import UserRef
 from api.etags import etag_of
+from api.pagination import PageRequest, page
+from api.schemas import ExercisesPublic
 from db import changes
 from db import users as user_store
 from db.engine import lost_write_race
 from db.tables import User
-from programs import IsoWeek
+from programs import Category, Equipment, IsoWeek, Region, all_exercises
 
 # What an entry costs beyond its body, roughly: key, ETag, bookkeeping.
 ENTRY_OVERHEAD_BYTES = 256
@@ -107,3 +110,44 @@ async def progress(state: State, *, ref: UserRef, now: datetime) -> Body:
     key = ("progress", ref.id, today)
     compute_body = _served(state.engine, state.caches, ref, compute)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseFilters:
+    category: Category | None = None
+    region: Region | None = None
+    equipment: list[Equipment] | None = None
+    level: int | None = None
+
+
+async def exercises(caches: Caches, paging: PageRequest, filters: ExerciseFilters) -> Body:
+    """A page of the exercise library. The library is part of the code: its
+    pages change only with a deploy, so they are cached without a topic."""
+    kit = None if filters.equipment is None else tuple(sorted(set(filters.equipment)))
+    key = (
+        "exercises",
+        paging.limit,
+        paging.cursor,
+        kit,
+        filters.category,
+        filters.region,
+        filters.level,
+    )
+    return await cached(
+        caches, key, topic=None, compute=lambda: body_of(_exercise_page(paging, filters))
+    )
+
+
+def _exercise_page(paging: PageRequest, filters: ExerciseFilters) -> ExercisesPublic:
+    after = paging.after_text("exercises") or ""
+    found = [
+        exercise
+        for exercise in sorted(all_exercises(), key=lambda exercise: exercise.slug)
+        if exercise.slug > after
+        and (filters.category is None or exercise.category is filters.category)
+        and (filters.region is None or exercise.region is filters.region)
+        and (filters.equipment is None or exercise.usable_with(filters.equipment))
+        and (filters.level is None or exercise.level == filters.level)
+    ]
+    items, cursor = page(found, paging, kind="exercises", key=lambda exercise: [exercise.slug])
+    return ExercisesPublic(items=items, next_cursor=cursor)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from api import reads
-from api.deps import ClockDep, ReadPlans, UserRefDep
+from api.deps import ClockDep, PlansReader
 from api.errors import problem_responses
 from api.routing import Route
 from api.schemas import PlanPublic
@@ -21,10 +21,10 @@ router = APIRouter(
 )
 
 
-@router.get("/plan", response_model=PlanPublic, dependencies=[ReadPlans])
+@router.get("/plan", response_model=PlanPublic)
 async def read_plan(
     request: Request,
-    user: UserRefDep,
+    user: PlansReader,
     now: ClockDep,
     week: Annotated[
         str | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api import reads
-from api.deps import ClockDep, ReadPlans, UserRefDep
+from api.deps import ClockDep, PlansReader
 from api.errors import problem_responses
 from api.routing import Route
 from programs import Progress
@@ -18,8 +18,8 @@ router = APIRouter(
 )
 
 
-@router.get("/progress", response_model=Progress, dependencies=[ReadPlans])
-async def read_progress(request: Request, user: UserRefDep, now: ClockDep) -> Response:
+@router.get("/progress", response_model=Progress)
+async def read_progress(request: Request, user: PlansReader, now: ClockDep) -> Response:
     """Stage and weeks in it, each week's sessions planned and done, adherence,
     mean pain and aerobic minutes, the current streak, and what the next stage
     still needs. Scope `plans:read`."""
