@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -24,7 +25,16 @@ from db import users as user_store
 from db.outbox import EventType
 from db.plans import SessionToStore
 from db.tables import Episode, User
-from programs import IsoWeek, Plan, PlannedSession, Progress, Readiness, ReadinessStatus
+from programs import (
+    IsoWeek,
+    Plan,
+    PlannedSession,
+    Profile,
+    Progress,
+    Readiness,
+    ReadinessStatus,
+    SessionLog,
+)
 
 # Product decisions, not clinical rules. The engine replays every week from the
 # program's start to the week asked for, so both stay within reach of today: a
@@ -53,10 +63,7 @@ def local_today(user: User, now: datetime) -> date:
 
 
 def episodes_of(session: Session, *, user: User) -> list[programs.Episode]:
-    return [
-        episode_store.report_of(row)
-        for row in episode_store.list_episodes(session, user_id=user.id)
-    ]
+    return episode_store.list_reports(session, user_id=user.id)
 
 
 def readiness(session: Session, *, user: User, now: datetime) -> Readiness:
@@ -148,10 +155,11 @@ def serve_plan(session: Session, *, user: User, week: IsoWeek | None, now: datet
         raise programs.InvalidWeek(f"{week}: plans can be previewed up to {last}")
     episodes = episodes_of(session, user=user)
     _set_start_once_ready(session, user=user, episodes=episodes, today=today, now=now)
+    profile = user_store.profile_of(user)
     history = plan_store.load_history(session, user_id=user.id)
     plan = programs.plan_week(
         person_id=user.id,
-        profile=user_store.profile_of(user),
+        profile=profile,
         week=week,
         today=today,
         history=history,
@@ -159,11 +167,25 @@ def serve_plan(session: Session, *, user: User, week: IsoWeek | None, now: datet
     )
     begun = week.monday() <= today
     if begun and plan.status is ReadinessStatus.ready:
-        plan, changed = _keep_stored(session, user=user, plan=plan, today=today, now=now)
-        if changed:
-            history = plan_store.load_history(session, user_id=user.id)
-    _record_stage(session, user=user, history=history, episodes=episodes, today=today, now=now)
-    return PlanPublic.model_validate({**plan.model_dump(), "preview": not begun})
+        plan, history = _keep_stored(
+            session, user=user, plan=plan, history=history, today=today, now=now
+        )
+    _record_stage(
+        session,
+        user=user,
+        profile=profile,
+        history=history,
+        episodes=episodes,
+        today=today,
+        now=now,
+    )
+    return public_plan(plan, preview=not begun)
+
+
+def public_plan(plan: Plan, *, preview: bool) -> PlanPublic:
+    """The plan as served: its fields as they are, not dumped and validated
+    again (the engine and the store made them), and `preview`."""
+    return PlanPublic.model_construct(**dict(plan), preview=preview)
 
 
 def serve_progress(session: Session, *, user: User, now: datetime) -> Progress:
@@ -171,7 +193,13 @@ def serve_progress(session: Session, *, user: User, now: datetime) -> Progress:
     episodes = episodes_of(session, user=user)
     history = plan_store.load_history(session, user_id=user.id)
     return _record_stage(
-        session, user=user, history=history, episodes=episodes, today=today, now=now
+        session,
+        user=user,
+        profile=user_store.profile_of(user),
+        history=history,
+        episodes=episodes,
+        today=today,
+        now=now,
     )
 
 
@@ -196,35 +224,42 @@ def _keep_stored(
     *,
     user: User,
     plan: Plan,
+    history: list[SessionLog],
     today: date,
     now: datetime,
-) -> tuple[Plan, bool]:
-    """The plan with the week's stored sessions; True when anything was written."""
+) -> tuple[Plan, list[SessionLog]]:
+    """The plan with the week's stored sessions, and the history with what
+    this wrote."""
     week = plan.week
-    stored = plan_store.load_week(session, user_id=user.id, week=week)
+    stored = plan_store.week_sessions(session, user_id=user.id, week=week)
     if not stored:
         if not plan.sessions:
-            return plan, False
+            return plan, history
         items = [_to_store(planned) for planned in plan.sessions]
         if plan_store.store_week(session, user_id=user.id, week=week, sessions=items, now=now):
-            return plan, True
+            # The history as it now reads: no other stored session falls in
+            # this week, so ordering by date puts the new ones where the
+            # store's (date, position) order does.
+            logs = plan_store.logs_of(items)
+            return plan, sorted([*history, *logs], key=attrgetter("date"))
         # A concurrent first request stored the week: serve its sessions.
-        stored = plan_store.load_week(session, user_id=user.id, week=week)
+        stored = plan_store.week_sessions(session, user_id=user.id, week=week)
 
     fresh = {planned.id: planned for planned in plan.sessions}
     sessions: list[PlannedSession] = []
     changed = False
     for item in stored:
         current = item.planned
-        newer = fresh.get(item.row.id)
+        newer = fresh.get(item.id)
         if (
-            item.completion is None
-            and item.row.date >= today
+            not item.done
+            and item.date >= today
             and newer is not None
             and newer.eased
             and newer != current
         ):
-            plan_store.replace_session(session, row=item.row, item=_to_store(newer), now=now)
+            row = plan_store.get_session_row(session, user_id=user.id, session_id=item.id)
+            plan_store.replace_session(session, row=row, item=_to_store(newer), now=now)
             current, changed = newer, True
         sessions.append(current)
     balance, aerobic, strength = programs.summarize(sessions)
@@ -234,7 +269,9 @@ def _keep_stored(
         "aerobic_minutes": aerobic,
         "strength_seconds": strength,
     }
-    return plan.model_copy(update=update), changed
+    if changed:
+        history = plan_store.load_history(session, user_id=user.id)
+    return plan.model_copy(update=update), history
 
 
 def _to_store(planned: PlannedSession) -> SessionToStore:
@@ -246,7 +283,8 @@ def _record_stage(
     session: Session,
     *,
     user: User,
-    history: Sequence[programs.SessionLog],
+    profile: Profile,
+    history: Sequence[SessionLog],
     episodes: Sequence[programs.Episode],
     today: date,
     now: datetime,
@@ -254,7 +292,7 @@ def _record_stage(
     """The person's progress; records a stage change when the stage moved."""
     result = programs.progress(
         person_id=user.id,
-        profile=user_store.profile_of(user),
+        profile=profile,
         today=today,
         history=history,
         episodes=episodes,

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, func
+from sqlalchemy import select as core_select
+from sqlmodel import Session, SQLModel, col, select
 
 from db import changes
 from db.errors import NotFound
 from db.tables import Episode
 from programs import Episode as EpisodeReport
+
+_EPISODES: Table = SQLModel.metadata.tables["episodes"]
+# Built once: run on every plan, progress and readiness.
+_REPORTS = (
+    core_select(
+        _EPISODES.c.onset_date,
+        _EPISODES.c.pain_now,
+        _EPISODES.c.red_flags,
+        _EPISODES.c.resolved_on,
+        _EPISODES.c.cleared_by_clinician,
+    )
+    .where(_EPISODES.c.user_id == bindparam("user_id"))
+    .order_by(_EPISODES.c.seq)
+)
 
 
 def add_episode(session: Session, *, user_id: str, report: EpisodeReport, now: datetime) -> Episode:
@@ -44,6 +59,25 @@ def list_episodes(session: Session, *, user_id: str) -> list[Episode]:
     """The user's episodes in report order."""
     statement = select(Episode).where(Episode.user_id == user_id).order_by(col(Episode.seq))
     return list(session.exec(statement).all())
+
+
+def list_reports(session: Session, *, user_id: str) -> list[EpisodeReport]:
+    """The user's episodes in report order, as the engine's input
+    (`report_of` each of `list_episodes`, without loading the rows as objects)."""
+    return [
+        EpisodeReport.model_validate(
+            {
+                "onset_date": onset_date,
+                "pain_now": pain_now,
+                "red_flags": red_flags,
+                "resolved_on": resolved_on,
+                "cleared_by_clinician": cleared_by_clinician,
+            }
+        )
+        for onset_date, pain_now, red_flags, resolved_on, cleared_by_clinician in session.execute(
+            _REPORTS, {"user_id": user_id}
+        )
+    ]
 
 
 def page_episodes(

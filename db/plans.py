@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from pydantic import TypeAdapter
+from pydantic_core import from_json
+from sqlalchemy import Select, Table, Text, bindparam, insert, select, type_coerce
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, and_, col
+from sqlmodel import Session, SQLModel, and_, col
 
 from db import changes
 from db.errors import NotFound
-from db.tables import Completion, PlannedSessionRow, StoredWeek
+from db.tables import Completion, PlannedSessionRow
 from programs import Completion as CompletionReport
 from programs import PlannedSession, SessionLog
 
@@ -35,6 +37,73 @@ class StoredSession:
         return PlannedSession.model_validate(self.row.content)
 
 
+@dataclass(frozen=True, slots=True)
+class WeekSession:
+    """A stored session of a week, as serving the week's plan needs it."""
+
+    id: str
+    date: date
+    done: bool
+    planned: PlannedSession
+
+
+# Statements of the hot reads, built once: Core on the tables, so a call
+# neither rebuilds them nor goes through the ORM's loading.
+_SESSIONS: Table = SQLModel.metadata.tables["planned_sessions"]
+_COMPLETIONS: Table = SQLModel.metadata.tables["completions"]
+_SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
+    _COMPLETIONS,
+    and_(
+        _COMPLETIONS.c.user_id == _SESSIONS.c.user_id,
+        _COMPLETIONS.c.session_id == _SESSIONS.c.id,
+    ),
+)
+_HISTORY = (
+    select(
+        _SESSIONS.c.id,
+        _SESSIONS.c.date,
+        _SESSIONS.c.aerobic_minutes,
+        _SESSIONS.c.strength_seconds,
+        _COMPLETIONS.c.completed_at,
+        _COMPLETIONS.c.pain_during,
+        _COMPLETIONS.c.effort,
+        _COMPLETIONS.c.pain_before,
+        _COMPLETIONS.c.pain_next_morning,
+        type_coerce(_COMPLETIONS.c.skipped, Text),
+    )
+    .select_from(_SESSIONS_WITH_COMPLETIONS)
+    .where(_SESSIONS.c.user_id == bindparam("user_id"))
+    .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
+)
+_WEEK = (
+    select(
+        _SESSIONS.c.id,
+        _SESSIONS.c.date,
+        _COMPLETIONS.c.session_id,
+        type_coerce(_SESSIONS.c.content, Text),
+    )
+    .select_from(_SESSIONS_WITH_COMPLETIONS)
+    .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.week == bindparam("week"))
+    .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
+)
+_INSERT_SESSIONS = insert(_SESSIONS)
+_INSERT_WEEK = insert(SQLModel.metadata.tables["stored_weeks"])
+_HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
+
+
+# The statements above read JSON columns as text, to be parsed by pydantic's
+# own parser rather than decoded by `json` first and validated after. SQLite
+# gives that text; psycopg decodes JSON itself, whatever the column is read as.
+def _json(value: Any) -> Any:
+    return from_json(value) if isinstance(value, str) else value
+
+
+def _planned(content: Any) -> PlannedSession:
+    if isinstance(content, str):
+        return PlannedSession.model_validate_json(content)
+    return PlannedSession.model_validate(content)
+
+
 def _with_completions(*columns: Any) -> Select[Any]:
     return (
         select(*columns, Completion)
@@ -51,22 +120,57 @@ def _with_completions(*columns: Any) -> Select[Any]:
 
 def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
     """Every stored session of the user with its completion, as the engine's
-    history: one query whatever its length, without the sessions' content."""
-    statement = _with_completions(
-        PlannedSessionRow.id,
-        PlannedSessionRow.date,
-        PlannedSessionRow.aerobic_minutes,
-        PlannedSessionRow.strength_seconds,
-    ).where(col(PlannedSessionRow.user_id) == user_id)
+    history: one query whatever its length, without the sessions' content.
+
+    Validated in one call for the whole list: the rows' own values, as
+    `store_week` and `db.completions` wrote them."""
+    rows = session.execute(_HISTORY, {"user_id": user_id}).all()
+    return _HISTORY_ADAPTER.validate_python(
+        [
+            {
+                "session_id": session_id,
+                "date": day,
+                "aerobic_minutes": aerobic,
+                "strength_seconds": strength,
+                # NOT NULL in a completion: None when none was reported.
+                "completion": None
+                if completed_at is None
+                else {
+                    "completed_at": completed_at,
+                    "pain_during": pain_during,
+                    "effort": effort,
+                    "pain_before": pain_before,
+                    "pain_next_morning": pain_next_morning,
+                    "skipped": _json(skipped),
+                },
+            }
+            for (
+                session_id,
+                day,
+                aerobic,
+                strength,
+                completed_at,
+                pain_during,
+                effort,
+                pain_before,
+                pain_next_morning,
+                skipped,
+            ) in rows
+        ]
+    )
+
+
+def logs_of(sessions: Sequence[SessionToStore]) -> list[SessionLog]:
+    """Sessions just stored by `store_week`, as `load_history` reads them back."""
     return [
         SessionLog(
-            session_id=session_id,
-            date=day,
-            aerobic_minutes=aerobic,
-            strength_seconds=strength,
-            completion=None if completion is None else report_of(completion),
+            session_id=item.planned.id,
+            date=item.planned.date,
+            aerobic_minutes=item.aerobic_minutes,
+            strength_seconds=item.strength_seconds,
+            completion=None,
         )
-        for session_id, day, aerobic, strength, completion in session.execute(statement)
+        for item in sessions
     ]
 
 
@@ -76,6 +180,21 @@ def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSessio
         col(PlannedSessionRow.user_id) == user_id, col(PlannedSessionRow.week) == week
     )
     return [StoredSession(row, completion) for row, completion in session.execute(statement)]
+
+
+def week_sessions(session: Session, *, user_id: str, week: str) -> list[WeekSession]:
+    """The week's stored sessions, in date order, with whether each was
+    reported done: `load_week` without loading the rows as objects."""
+    rows = session.execute(_WEEK, {"user_id": user_id, "week": week}).all()
+    return [
+        WeekSession(
+            id=session_id,
+            date=day,
+            done=completion is not None,
+            planned=_planned(content),
+        )
+        for session_id, day, completion, content in rows
+    ]
 
 
 def report_of(completion: Completion) -> CompletionReport:
@@ -101,26 +220,27 @@ def store_week(
     first; then read that request's sessions instead."""
     try:
         with session.begin_nested():
-            session.add(StoredWeek(user_id=user_id, week=week, stored_at=now))
+            session.execute(_INSERT_WEEK, {"user_id": user_id, "week": week, "stored_at": now})
     except IntegrityError:
         return False
-    for position, item in enumerate(sessions):
-        session.add(
-            PlannedSessionRow(
-                user_id=user_id,
-                id=item.planned.id,
-                week=week,
-                date=item.planned.date,
-                position=position,
-                content=item.planned.model_dump(mode="json"),
-                aerobic_minutes=item.aerobic_minutes,
-                strength_seconds=item.strength_seconds,
-                eased=item.planned.eased,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    session.flush()
+    rows = [
+        {
+            "user_id": user_id,
+            "id": item.planned.id,
+            "week": week,
+            "date": item.planned.date,
+            "position": position,
+            "content": item.planned.model_dump(mode="json"),
+            "aerobic_minutes": item.aerobic_minutes,
+            "strength_seconds": item.strength_seconds,
+            "eased": item.planned.eased,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for position, item in enumerate(sessions)
+    ]
+    if rows:
+        session.execute(_INSERT_SESSIONS, rows)
     changes.announce(session, changes.user_topic(user_id))
     return True
 

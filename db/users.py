@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlmodel import Session, col, select
 
@@ -46,9 +47,16 @@ def create_user(
     return user
 
 
+# Built once: every request about a user runs it.
+_CLIENTS_USER = select(User).where(
+    User.id == bindparam("user_id"), User.client_id == bindparam("client_id")
+)
+
+
 def get_user(session: Session, *, client_id: str, user_id: str) -> User:
     """The client's user; NotFound for an unknown id and for another client's user alike."""
-    user = session.exec(select(User).where(User.id == user_id, User.client_id == client_id)).first()
+    params = {"user_id": user_id, "client_id": client_id}
+    user = session.exec(_CLIENTS_USER, params=params).first()
     if user is None:
         raise NotFound("user", user_id)
     return user

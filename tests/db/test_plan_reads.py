@@ -1,0 +1,135 @@
+"""The reads a plan or progress makes (`week_sessions`, `load_history`,
+`logs_of`, `list_reports`, `record_stage`) agree with the ORM rows they stand
+in for."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from db import completions, episodes, plans, stages
+from db.tables import StageChange
+from programs import Completion as CompletionReport
+from programs import Episode as EpisodeReport
+from programs import RedFlag
+from tests.db.test_repositories import new_user, planned
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+
+
+def test_week_sessions_match_the_stored_rows(session: Session) -> None:
+    user = new_user(session)
+    # Stored out of date order: both reads order by date, then position.
+    items = [
+        planned("b", date(2026, 11, 18)),
+        planned("a", date(2026, 11, 16), eased=True),
+        planned("c", date(2026, 11, 18)),
+    ]
+    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    plans.store_week(
+        session,
+        user_id=user.id,
+        week="2026-W48",
+        sessions=[planned("d", date(2026, 11, 23))],
+        now=NOW,
+    )
+    report = CompletionReport(completed_at=NOW, pain_during=1, effort=2)
+    completions.put_completion(
+        session, user_id=user.id, session_id="c", report=report, notes=None, now=NOW
+    )
+    read = plans.week_sessions(session, user_id=user.id, week="2026-W47")
+    rows = plans.load_week(session, user_id=user.id, week="2026-W47")
+    assert [item.id for item in read] == [item.row.id for item in rows] == ["a", "b", "c"]
+    assert [item.date for item in read] == [item.row.date for item in rows]
+    assert [item.done for item in read] == [item.completion is not None for item in rows]
+    assert [item.done for item in read] == [False, False, True]
+    assert [item.planned for item in read] == [item.planned for item in rows]
+    assert read[0].planned.eased
+    assert plans.week_sessions(session, user_id=user.id, week="2026-W49") == []
+
+
+def test_history_reads_completions_with_every_field(session: Session) -> None:
+    user = new_user(session)
+    items = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
+    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    full = CompletionReport(
+        completed_at=NOW - timedelta(days=2),
+        pain_during=3,
+        effort=7,
+        pain_before=2,
+        pain_next_morning=4,
+        skipped=("bird-dog", "side-plank-knees"),
+    )
+    bare = CompletionReport(completed_at=NOW, pain_during=0, effort=1)
+    for session_id, report in (("a", full), ("b", bare)):
+        completions.put_completion(
+            session, user_id=user.id, session_id=session_id, report=report, notes=None, now=NOW
+        )
+    history = plans.load_history(session, user_id=user.id)
+    assert [log.completion for log in history] == [full, bare]
+    assert history[0].completion is not None
+    assert history[0].completion.completed_at.tzinfo is UTC
+
+
+def test_logs_of_stored_sessions_read_back_alike(session: Session) -> None:
+    user = new_user(session)
+    items = [
+        planned("b", date(2026, 11, 18)),
+        planned("a", date(2026, 11, 16)),
+        planned("c", date(2026, 11, 18)),
+    ]
+    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    logs = plans.logs_of(items)
+    history = plans.load_history(session, user_id=user.id)
+    assert sorted(logs, key=lambda log: log.date) == history
+    assert [log.session_id for log in history] == ["a", "b", "c"]
+
+
+def test_reports_match_the_episode_rows(session: Session) -> None:
+    user = new_user(session)
+    assert episodes.list_reports(session, user_id=user.id) == []
+    for report in (
+        EpisodeReport(onset_date=date(2026, 10, 1), pain_now=2, resolved_on=date(2026, 10, 9)),
+        EpisodeReport(
+            onset_date=date(2026, 9, 1),
+            pain_now=7,
+            red_flags=(RedFlag.fever, RedFlag.major_trauma),
+            cleared_by_clinician=True,
+        ),
+    ):
+        episodes.add_episode(session, user_id=user.id, report=report, now=NOW)
+    rows = episodes.list_episodes(session, user_id=user.id)
+    assert episodes.list_reports(session, user_id=user.id) == [
+        episodes.report_of(row) for row in rows
+    ]
+
+
+def test_a_stage_is_recorded_against_the_latest_one(session: Session) -> None:
+    user = new_user(session)
+
+    def recorded() -> list[tuple[int, date]]:
+        statement = (
+            select(StageChange)
+            .where(StageChange.user_id == user.id)
+            .order_by(col(StageChange.recorded_at))
+        )
+        return [(row.stage, row.since) for row in session.exec(statement)]
+
+    for days, stage in ((0, 1), (1, 1), (7, 2), (8, 2), (14, 1), (15, 1)):
+        stages.record_stage(
+            session,
+            user_id=user.id,
+            stage=stage,
+            since=date(2026, 11, 2) + timedelta(days=days),
+            now=NOW + timedelta(days=days),
+        )
+    assert recorded() == [(1, date(2026, 11, 2)), (2, date(2026, 11, 9)), (1, date(2026, 11, 16))]
