@@ -16,6 +16,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 3
 # How long a request waits for a free pooled connection before it answers 503.
 POOL_TIMEOUT_S = 10
+# Connections per worker process: enough for the thread pool that runs the
+# requests' database work (AnyIO's default: 40 threads) without queueing, well
+# within PostgreSQL's default max_connections of 100 for two workers.
+PG_POOL_SIZE = 10
+PG_POOL_OVERFLOW = 30
 
 
 READ_ONLY_OPTION = "backplan_read_only"
@@ -62,6 +67,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # service recovers by itself once the database is back.
         pool_pre_ping=True,
         pool_timeout=POOL_TIMEOUT_S,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_POOL_OVERFLOW,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
     )
 
