@@ -142,8 +142,10 @@ def serve(
     """Serve the HTTP API (migrating the database first)."""
     import uvicorn
 
+    from api.server import HTTP_PROTOCOL
+
     migrate()
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers)
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, http=HTTP_PROTOCOL)
 
 
 @app.command()

@@ -38,6 +38,7 @@ import httpx
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from api.server import HTTP_PROTOCOL
 from bench import load as loads
 from bench.seed import seed
 from db.engine import make_engine
@@ -358,7 +359,8 @@ def server(
     its base URL once `ready` answers 200. Stopped (SIGTERM) afterwards."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command += ["--workers", str(workers), "--http", HTTP_PROTOCOL]
+    command += ["--log-level", "warning", "--no-access-log"]
     with log.open("ab") as sink:
         process = subprocess.Popen(
             command,

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from api import cli
 from api.main import create_app
+from api.server import HTTP_PROTOCOL
 from api.settings import Settings, get_settings
 
 runner = CliRunner()
@@ -49,7 +50,8 @@ def test_serve_migrates_then_runs_uvicorn(sqlite_env: str, monkeypatch: pytest.M
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: calls.append((args, kwargs)))
     result = runner.invoke(cli.app, ["serve", "--port", "8123", "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert calls == [(("api.main:app",), {"host": "127.0.0.1", "port": 8123, "workers": 2})]
+    options = {"host": "127.0.0.1", "port": 8123, "workers": 2, "http": HTTP_PROTOCOL}
+    assert calls == [(("api.main:app",), options)]
     app = create_app(Settings(database_url=sqlite_env, migrate_on_start=False))
     with TestClient(app) as http:
         assert http.get("/readyz").status_code == 200

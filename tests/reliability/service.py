@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from api.server import HTTP_PROTOCOL
 from tests.conftest import ADMIN_TOKEN, user_fields
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +76,7 @@ def start_service(
     app = "tests.reliability.offline_app:app"
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    command += ["--http", HTTP_PROTOCOL]  # as `backplan serve` runs it
     with log.open("ab") as sink:
         process = subprocess.Popen(
             command,
