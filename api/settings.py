@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     )
     log_sql: bool = Field(default=False, description="Log every SQL statement.")
     cache_max_bytes: int = Field(
-        default=256 * 1024 * 1024,
+        # A plan body is ~28 KB, so 1 GiB holds the plan and progress of about
+        # 30,000 active people per worker; it is a ceiling, not an allocation.
+        default=1024 * 1024 * 1024,
         ge=0,
         description="Memory each worker may spend caching served plans, progress, API keys "
         'and users (README, "Scaling"); 0: no caching.',
