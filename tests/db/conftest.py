@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from db.engine import make_engine
 from tests.conftest import postgres_database
@@ -24,3 +25,12 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         engine = make_engine(url)
         yield engine
         engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the run's database whose work is rolled back at the end
+    (the repositories never commit)."""
+    with Session(engine) as session:
+        yield session
+        session.rollback()

@@ -1,23 +1,13 @@
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from db import idempotency
 from db.idempotency import StoredResponse
 from db.tables import IdempotencyRecord
+from tests.conftest import NOW
 
-NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 RESPONSE = StoredResponse(status=201, headers={"location": "/v1/users/u"}, body=b"{}")
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
-        session.rollback()
 
 
 def claim(session: Session, key: str, *, lease: str = "a" * 32, owner: str = "client") -> bool:

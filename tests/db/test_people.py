@@ -1,25 +1,15 @@
 """Calendar feeds and the record of a person (db/calendar_feeds.py, db/privacy.py)."""
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from db import calendar_feeds, clients, privacy, users
 from db.errors import NotFound
 from db.tables import User
 from programs import Profile, Weekday
-
-NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
-        session.rollback()
+from tests.conftest import NOW
 
 
 def new_user(session: Session) -> User:

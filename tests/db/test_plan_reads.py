@@ -2,11 +2,8 @@
 `logs_of`, `list_reports`, `record_stage`) agree with the ORM rows they stand
 in for."""
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 
-import pytest
-from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from db import completions, episodes, plans, stages
@@ -14,16 +11,8 @@ from db.tables import StageChange
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
 from programs import RedFlag
+from tests.conftest import NOW
 from tests.db.test_repositories import new_user, planned
-
-NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
-        session.rollback()
 
 
 def test_week_sessions_match_the_stored_rows(session: Session) -> None:

@@ -1,7 +1,6 @@
 import threading
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, func
@@ -22,17 +21,9 @@ from db.tables import (
 from programs import Block, BlockType, PlannedSession, Profile, Weekday
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
+from tests.conftest import NOW
 
-NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
 PROFILE = Profile(training_days=(Weekday.mon, Weekday.wed), session_minutes=30)
-
-
-@pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
-    """A session whose work is rolled back at the end (repositories never commit)."""
-    with Session(engine) as session:
-        yield session
-        session.rollback()
 
 
 def new_client(session: Session, name: str = "app") -> str:
