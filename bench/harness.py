@@ -67,8 +67,10 @@ TARGETS: dict[str, float] = {
     "completion": 0.3,
 }
 START_TIMEOUT_S = 60
-# Requests at once while priming the read paths.
+# Requests at once while priming the read paths, and passes over them per
+# worker when there are several.
 PRIME_CONCURRENCY = 8
+PRIME_PASSES_PER_WORKER = 4
 PACKAGES = (
     "fastapi",
     "starlette",
@@ -180,7 +182,7 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
         before = _ceiling(config, payload, auth, tmp, using)
         started = time.perf_counter()
         for primed in ("stored_plan", "progress"):
-            _prime(service, path_loads[primed], auth)
+            _prime(service, path_loads[primed], auth, workers=config.workers)
         result["primed_seconds"] = round(time.perf_counter() - started, 2)
         for warm in ("exercises", "stored_plan", "progress"):
             if config.warmup > 0:
@@ -269,18 +271,24 @@ def _loads(
     }
 
 
-def _prime(url: str, load: loads.Load, auth: dict[str, str]) -> None:
-    """GET each of the load's paths once, as an app does when it opens: a
-    stored plan is one that was served before (the first serve stores the
-    week), and this is what the read paths then measure. A worker that just
-    started serves each person's first read as `first_plan` does."""
-    with (
-        ThreadPoolExecutor(PRIME_CONCURRENCY) as pool,
-        httpx.Client(base_url=url, headers=auth, timeout=60) as client,
-    ):
-        for answer in pool.map(client.get, load.paths):
-            if answer.status_code != 200:
-                raise RuntimeError(f"priming {answer.url} answered {answer.status_code}")
+def _prime(url: str, load: loads.Load, auth: dict[str, str], *, workers: int) -> None:
+    """GET each of the load's paths, as an app does when it opens: a stored
+    plan is one that was served before (the first serve stores the week), and
+    this is what the read paths then measure. Each worker caches on its own,
+    so with several workers every path is asked on fresh connections, which
+    the kernel hands to the workers at random, until each worker has most
+    likely served it (misses left: workers x 2^-passes)."""
+    passes = 1 if workers == 1 else PRIME_PASSES_PER_WORKER * workers
+    # No keep-alive with several workers: each request may land on any of them.
+    limits = httpx.Limits(max_keepalive_connections=0 if workers > 1 else None)
+    for _ in range(passes):
+        with (
+            ThreadPoolExecutor(PRIME_CONCURRENCY) as pool,
+            httpx.Client(base_url=url, headers=auth, timeout=60, limits=limits) as client,
+        ):
+            for answer in pool.map(client.get, load.paths):
+                if answer.status_code != 200:
+                    raise RuntimeError(f"priming {answer.url} answered {answer.status_code}")
 
 
 def _settle(url: str, *, within_s: float = 60.0) -> None:
