@@ -28,8 +28,9 @@ def tiny_run(
         backends=(backend,),
         out=tmp_path / "results.json",
         workdir=tmp_path,
-        **({"postgres_url": postgres_url} if postgres_url else {}),
     )
+    if postgres_url:
+        config.postgres_url = postgres_url
     return harness.run(config)
 
 
