@@ -87,7 +87,11 @@ class Caches:
             self.clear()
             self._usable = False
             return False
-        self._usable = True
+        if not self._usable:
+            # Back from not knowing: what was computed meanwhile may predate a
+            # change nobody heard of, so none of it may land (a new epoch).
+            self.clear()
+            self._usable = True
         self.evict(topics)
         return True
 

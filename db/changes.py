@@ -129,30 +129,27 @@ class SqliteWatcher:
 
 class PgListener:
     """Topics other sessions committed on PostgreSQL, from LISTEN on a
-    connection of its own, read without blocking on each poll."""
+    connection of its own, read without blocking on each poll. Connecting
+    happens on a thread of its own, so that a database that does not answer
+    never holds up the caller (the event loop)."""
 
     def __init__(self, conninfo: str, *, connect_timeout_s: int) -> None:
         self.conninfo = conninfo
         self.connect_timeout_s = connect_timeout_s
         self._lock = threading.Lock()
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
+        self._connecting = False
         self._retry_at = 0.0
 
     def poll(self) -> Iterable[str] | None:
         with self._lock:
-            if self._connection is None:
-                if time.monotonic() < self._retry_at:
-                    return None
-                try:
-                    self._connection = psycopg.connect(
-                        self.conninfo, autocommit=True, connect_timeout=self.connect_timeout_s
-                    )
-                    self._connection.execute(f"LISTEN {CHANNEL}")
-                except psycopg.Error:
-                    self._drop()
-                    return None
-                return None  # notifications sent before LISTEN are lost
-            pgconn = self._connection.pgconn
+            connection = self._connection
+            if connection is None:
+                if not self._connecting and time.monotonic() >= self._retry_at:
+                    self._connecting = True
+                    threading.Thread(target=self._connect, daemon=True).start()
+                return None
+            pgconn = connection.pgconn
             try:
                 pgconn.consume_input()  # reads what arrived, never waits
                 topics = []
@@ -161,10 +158,29 @@ class PgListener:
             except psycopg.Error:
                 self._drop()
                 return None
-            if self._connection.closed:
+            if connection.closed:
                 self._drop()
                 return None
             return topics
+
+    def _connect(self) -> None:
+        connection = None
+        try:
+            connection = psycopg.connect(
+                self.conninfo, autocommit=True, connect_timeout=self.connect_timeout_s
+            )
+            connection.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error:
+            if connection is not None:
+                connection.close()
+            connection = None
+        with self._lock:
+            self._connecting = False
+            # Notifications sent before LISTEN are lost: the first poll after
+            # this one reports them as unknown (None) by finding no connection.
+            self._connection = connection
+            if connection is None:
+                self._retry_at = time.monotonic() + RECONNECT_INTERVAL_S
 
     def _drop(self) -> None:
         if self._connection is not None:

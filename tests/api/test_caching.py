@@ -85,8 +85,10 @@ def test_topics_from_the_watcher_evict_and_an_unknown_state_empties_the_cache() 
     watcher.pending = None  # the watcher lost its connection
     assert not caches.sync()
     assert len(caches) == 0
-    assert not caches.put("plan-b", "b", topic="user:b", stamp=caches.stamp("user:b"), size=10)
-    assert caches.sync()  # back: caching resumes
+    meanwhile = caches.stamp("user:b")  # a read computed while nobody listened
+    assert not caches.put("plan-b", "b", topic="user:b", stamp=meanwhile, size=10)
+    assert caches.sync()  # back: caching resumes, but not with what was computed meanwhile
+    assert not caches.put("plan-b", "old", topic="user:b", stamp=meanwhile, size=10)
     assert caches.put("plan-b", "b", topic="user:b", stamp=caches.stamp("user:b"), size=10)
 
 
@@ -124,8 +126,19 @@ def unlimited(database_url: str) -> Iterator[Api]:
         webhooks_in_process=False,
         rate_limit_requests=0,
     )
-    with TestClient(create_app(settings)) as client:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        listening(app.state.caches)
         yield register(client)
+
+
+def listening(caches: Caches) -> None:
+    """Wait until the caches hear other workers (PostgreSQL: LISTEN connects
+    on a thread of its own); before, they cache nothing."""
+    deadline = time.monotonic() + 5
+    while not caches.sync() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert caches.sync()
 
 
 def test_a_repeated_read_is_served_from_the_cache(unlimited: Api) -> None:
@@ -188,6 +201,8 @@ def second_worker(database_url: str, app: FastAPI, clock: Clock) -> Iterator[Tes
     other = create_app(settings)
     other.dependency_overrides[get_now] = clock
     with TestClient(other) as client:
+        listening(app.state.caches)
+        listening(other.state.caches)
         yield client
 
 
