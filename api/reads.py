@@ -29,6 +29,7 @@ from api.etags import etag_of
 from api.pagination import PageRequest, page
 from api.schemas import ExercisesPublic
 from db import changes
+from db import plans as plan_store
 from db import users as user_store
 from db.engine import lost_write_race
 from db.tables import User
@@ -62,18 +63,28 @@ async def cached(
     return body
 
 
+class _WriterNeeded(Exception):
+    """A read-first transaction found that it will write: run it as a writer."""
+
+
 def _served(
     engine: Engine,
     caches: Caches,
     ref: UserRef,
     serve: Callable[[Session, User], BaseModel],
+    *,
+    will_write: Callable[[Session], bool] | None = None,
 ) -> Callable[[], Body]:
     """What `serve` answers for the user, in a transaction that reads first:
     a served week or progress usually writes nothing, so it need not queue
-    for SQLite's write lock."""
+    for SQLite's write lock. `will_write`, asked first, sends work that
+    certainly writes (a week served for the first time) straight to a
+    writer, instead of computing it twice when another writer wins."""
 
     def attempt(*, read_first: bool) -> Body:
         with transaction(engine, caches, read_first=read_first) as session:
+            if read_first and will_write is not None and will_write(session):
+                raise _WriterNeeded
             user = user_store.get_user(session, client_id=ref.client_id, user_id=ref.id)
             served = serve(session, user)
         return body_of(served)
@@ -81,6 +92,8 @@ def _served(
     def compute() -> Body:
         try:
             return attempt(read_first=True)
+        except _WriterNeeded:
+            pass
         except OperationalError as error:
             if not lost_write_race(error):
                 raise
@@ -96,8 +109,12 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
     def compute(session: Session, user: User) -> BaseModel:
         return planning.serve_plan(session, user=user, week=week, now=now)
 
+    def will_write(session: Session) -> bool:
+        begun = the_week.monday() <= today
+        return begun and not plan_store.is_stored(session, user_id=ref.id, week=str(the_week))
+
     key = ("plan", ref.id, str(the_week), today)
-    compute_body = _served(state.engine, state.caches, ref, compute)
+    compute_body = _served(state.engine, state.caches, ref, compute, will_write=will_write)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 

@@ -87,7 +87,11 @@ _WEEK = (
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
 _INSERT_SESSIONS = insert(_SESSIONS)
-_INSERT_WEEK = insert(SQLModel.metadata.tables["stored_weeks"])
+_WEEKS: Table = SQLModel.metadata.tables["stored_weeks"]
+_INSERT_WEEK = insert(_WEEKS)
+_IS_STORED = select(_WEEKS.c.week).where(
+    _WEEKS.c.user_id == bindparam("user_id"), _WEEKS.c.week == bindparam("week")
+)
 _HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
 
 
@@ -206,6 +210,12 @@ def report_of(completion: Completion) -> CompletionReport:
         pain_next_morning=completion.pain_next_morning,
         skipped=tuple(completion.skipped),
     )
+
+
+def is_stored(session: Session, *, user_id: str, week: str) -> bool:
+    """Whether the user's `week` was stored (served once since it began)."""
+    found = session.execute(_IS_STORED, {"user_id": user_id, "week": week})
+    return found.first() is not None
 
 
 def store_week(

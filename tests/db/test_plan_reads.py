@@ -122,3 +122,17 @@ def test_a_stage_is_recorded_against_the_latest_one(session: Session) -> None:
             now=NOW + timedelta(days=days),
         )
     assert recorded() == [(1, date(2026, 11, 2)), (2, date(2026, 11, 9)), (1, date(2026, 11, 16))]
+
+
+def test_a_week_is_stored_once_served(session: Session) -> None:
+    user = new_user(session)
+    assert not plans.is_stored(session, user_id=user.id, week="2026-W47")
+    plans.store_week(
+        session,
+        user_id=user.id,
+        week="2026-W47",
+        sessions=[planned("a", date(2026, 11, 16))],
+        now=NOW,
+    )
+    assert plans.is_stored(session, user_id=user.id, week="2026-W47")
+    assert not plans.is_stored(session, user_id=user.id, week="2026-W48")
