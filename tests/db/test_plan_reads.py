@@ -12,7 +12,7 @@ from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
 from programs import RedFlag
 from tests.conftest import NOW
-from tests.db.test_repositories import new_user, planned
+from tests.db.test_repositories import new_user, planned, store
 
 
 def test_week_sessions_match_the_stored_rows(session: Session) -> None:
@@ -23,14 +23,8 @@ def test_week_sessions_match_the_stored_rows(session: Session) -> None:
         planned("a", date(2026, 11, 16), eased=True),
         planned("c", date(2026, 11, 18)),
     ]
-    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
-    plans.store_week(
-        session,
-        user_id=user.id,
-        week="2026-W48",
-        sessions=[planned("d", date(2026, 11, 23))],
-        now=NOW,
-    )
+    store(session, user.id, "2026-W47", *items)
+    store(session, user.id, "2026-W48", planned("d", date(2026, 11, 23)))
     report = CompletionReport(completed_at=NOW, pain_during=1, effort=2)
     completions.put_completion(
         session, user_id=user.id, session_id="c", report=report, notes=None, now=NOW
@@ -49,7 +43,7 @@ def test_week_sessions_match_the_stored_rows(session: Session) -> None:
 def test_history_reads_completions_with_every_field(session: Session) -> None:
     user = new_user(session)
     items = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
-    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    store(session, user.id, "2026-W47", *items)
     full = CompletionReport(
         completed_at=NOW - timedelta(days=2),
         pain_during=3,
@@ -76,7 +70,7 @@ def test_logs_of_stored_sessions_read_back_alike(session: Session) -> None:
         planned("a", date(2026, 11, 16)),
         planned("c", date(2026, 11, 18)),
     ]
-    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    store(session, user.id, "2026-W47", *items)
     logs = plans.logs_of(items)
     history = plans.load_history(session, user_id=user.id)
     assert sorted(logs, key=lambda log: log.date) == history
@@ -127,12 +121,6 @@ def test_a_stage_is_recorded_against_the_latest_one(session: Session) -> None:
 def test_a_week_is_stored_once_served(session: Session) -> None:
     user = new_user(session)
     assert not plans.is_stored(session, user_id=user.id, week="2026-W47")
-    plans.store_week(
-        session,
-        user_id=user.id,
-        week="2026-W47",
-        sessions=[planned("a", date(2026, 11, 16))],
-        now=NOW,
-    )
+    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
     assert plans.is_stored(session, user_id=user.id, week="2026-W47")
     assert not plans.is_stored(session, user_id=user.id, week="2026-W48")

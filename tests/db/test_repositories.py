@@ -62,6 +62,11 @@ def planned(session_id: str, day: date, *, eased: bool = False) -> SessionToStor
     return SessionToStore(planned=session, aerobic_minutes=10, strength_seconds=90)
 
 
+def store(session: Session, user_id: str, week: str, *sessions: SessionToStore) -> bool:
+    """Store a week of `sessions` as the service does when first serving it."""
+    return plans.store_week(session, user_id=user_id, week=week, sessions=sessions, now=NOW)
+
+
 def test_finds_only_active_keys(session: Session) -> None:
     client_id = new_client(session, "k")
     key = session.exec(select(ApiKey).where(ApiKey.client_id == client_id)).one()
@@ -139,9 +144,9 @@ def test_episodes_keep_report_order(session: Session) -> None:
 def test_a_week_is_stored_once(session: Session) -> None:
     user = new_user(session)
     first = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
-    assert plans.store_week(session, user_id=user.id, week="2026-W47", sessions=first, now=NOW)
+    assert store(session, user.id, "2026-W47", *first)
     again = [planned("c", date(2026, 11, 17))]
-    assert not plans.store_week(session, user_id=user.id, week="2026-W47", sessions=again, now=NOW)
+    assert not store(session, user.id, "2026-W47", *again)
     stored = plans.load_week(session, user_id=user.id, week="2026-W47")
     assert [item.row.id for item in stored] == ["a", "b"]
     assert stored[0].planned == first[0].planned
@@ -152,22 +157,10 @@ def test_a_concurrent_first_store_loses_gracefully(engine: Engine) -> None:
         user = new_user(setup, external_id="race")
         setup.commit()
     with Session(engine) as winner:
-        assert plans.store_week(
-            winner,
-            user_id=user.id,
-            week="2026-W47",
-            sessions=[planned("w", date(2026, 11, 16))],
-            now=NOW,
-        )
+        assert store(winner, user.id, "2026-W47", planned("w", date(2026, 11, 16)))
         winner.commit()
     with Session(engine) as loser:
-        assert not plans.store_week(
-            loser,
-            user_id=user.id,
-            week="2026-W47",
-            sessions=[planned("l", date(2026, 11, 16))],
-            now=NOW,
-        )
+        assert not store(loser, user.id, "2026-W47", planned("l", date(2026, 11, 16)))
         assert [log.session_id for log in plans.load_history(loser, user_id=user.id)] == ["w"]
         loser.commit()
     with Session(engine) as cleanup:
@@ -178,7 +171,7 @@ def test_a_concurrent_first_store_loses_gracefully(engine: Engine) -> None:
 def test_history_carries_completions(session: Session) -> None:
     user = new_user(session)
     items = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
-    plans.store_week(session, user_id=user.id, week="2026-W47", sessions=items, now=NOW)
+    store(session, user.id, "2026-W47", *items)
     report = CompletionReport(completed_at=NOW, pain_during=2, effort=3, skipped=("x",))
     _row, created = completions.put_completion(
         session, user_id=user.id, session_id="a", report=report, notes="ok", now=NOW
@@ -194,13 +187,7 @@ def test_history_carries_completions(session: Session) -> None:
 
 def test_an_identical_completion_changes_nothing(session: Session) -> None:
     user = new_user(session)
-    plans.store_week(
-        session,
-        user_id=user.id,
-        week="2026-W47",
-        sessions=[planned("a", date(2026, 11, 16))],
-        now=NOW,
-    )
+    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
     report = CompletionReport(completed_at=NOW, pain_during=2, effort=3)
     completions.put_completion(
         session, user_id=user.id, session_id="a", report=report, notes=None, now=NOW
@@ -223,13 +210,7 @@ def test_an_identical_completion_changes_nothing(session: Session) -> None:
 
 def test_replacing_a_session_keeps_its_id(session: Session) -> None:
     user = new_user(session)
-    plans.store_week(
-        session,
-        user_id=user.id,
-        week="2026-W47",
-        sessions=[planned("a", date(2026, 11, 18))],
-        now=NOW,
-    )
+    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 18)))
     row = plans.get_session_row(session, user_id=user.id, session_id="a")
     plans.replace_session(
         session, row=row, item=planned("a", date(2026, 11, 18), eased=True), now=NOW
@@ -270,13 +251,7 @@ def test_deleting_a_user_cascades(session: Session) -> None:
         report=EpisodeReport(onset_date=date(2026, 9, 1), pain_now=1),
         now=NOW,
     )
-    plans.store_week(
-        session,
-        user_id=user.id,
-        week="2026-W47",
-        sessions=[planned("a", date(2026, 11, 16))],
-        now=NOW,
-    )
+    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
     completions.put_completion(
         session,
         user_id=user.id,
@@ -308,24 +283,14 @@ def test_two_first_requests_at_once_store_the_week_once(engine: Engine) -> None:
 
     def second_request() -> None:
         with Session(engine) as other:
-            outcome["stored"] = plans.store_week(
-                other,
-                user_id=user.id,
-                week="2026-W47",
-                sessions=[planned("late", date(2026, 11, 16))],
-                now=NOW,
+            outcome["stored"] = store(
+                other, user.id, "2026-W47", planned("late", date(2026, 11, 16))
             )
             outcome["ids"] = [log.session_id for log in plans.load_history(other, user_id=user.id)]
             other.commit()
 
     with Session(engine) as first:
-        assert plans.store_week(
-            first,
-            user_id=user.id,
-            week="2026-W47",
-            sessions=[planned("early", date(2026, 11, 16))],
-            now=NOW,
-        )
+        assert store(first, user.id, "2026-W47", planned("early", date(2026, 11, 16)))
         thread = threading.Thread(target=second_request)
         thread.start()
         thread.join(timeout=0.3)
