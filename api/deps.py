@@ -107,7 +107,7 @@ _RATE_COUNTED = "backplan.rate_counted"
 
 async def authenticate(request: Request, credentials: Credentials) -> Caller:
     """The caller whose API key authorises the request; 401 otherwise (a
-    revoked key answers exactly as an unknown one). The request first counts
+    revoked key answers exactly as an unknown one). The request then counts
     against the key's rate limit (429 beyond it). Verified keys are cached by
     the SHA-256 of the token until revoked (`api.caching`).
 
@@ -123,8 +123,6 @@ async def authenticate(request: Request, credentials: Credentials) -> Caller:
     if credentials is None:
         raise unauthorized("An API key is required: send Authorization: Bearer <api key>.")
     token = credentials.credentials
-    if settings.rate_limit_requests:
-        await _count_once(request, engine, token, settings)
     # Only a verified key is cached, so a hit needs no checksum of the token.
     cache_key = ("caller", keys.hash_key(token))
     caller: Caller | None = caches.get(cache_key) if caches.sync() else None
@@ -137,11 +135,13 @@ async def authenticate(request: Request, credentials: Credentials) -> Caller:
         if caller is None:
             raise unauthorized("The API key is invalid or revoked.", invalid=True)
         caches.put(cache_key, caller, topic=changes.key_topic(key_id), stamp=stamp, size=1024)
+    if settings.rate_limit_requests:
+        await _count_once(request, engine, caller.key_id, settings)
     request.scope[_CALLER] = caller
     return caller
 
 
-async def _count_once(request: Request, engine: Engine, token: str, settings: Settings) -> None:
+async def _count_once(request: Request, engine: Engine, key_id: str, settings: Settings) -> None:
     """Count the request against its key's limit once, however often
     authentication runs for it (`api.hot` may pass it on to the routes); a
     429 stays a 429."""
@@ -152,7 +152,9 @@ async def _count_once(request: Request, engine: Engine, token: str, settings: Se
         return
     try:
         now = datetime.now(UTC)
-        await run_in_threadpool(ratelimit.enforce, engine, token=token, settings=settings, now=now)
+        await run_in_threadpool(
+            ratelimit.enforce, engine, key_id=key_id, settings=settings, now=now
+        )
     except ApiError as error:
         request.scope[_RATE_COUNTED] = error
         raise
