@@ -131,6 +131,10 @@ def delete_user(session: Session, *, client_id: str, user_id: str, now: datetime
     the stored responses of requests about them, and the webhook events about
     them, except the `user.deleted` event this emits (ids only)."""
     user = get_user(session, client_id=client_id, user_id=user_id)
+    # The person's row first, as an update does (`lock_user`): erasing their
+    # stored responses first would lock a concurrent update's own claim row
+    # while waiting for the row it holds, a deadlock on PostgreSQL.
+    lock_user(session, user=user)
     idempotency.forget_user(session, user_id=user_id)
     outbox.erase_user_events(session, user_id=user_id)
     outbox.emit_for_user(session, user=user, type=EventType.user_deleted, now=now)

@@ -1,23 +1,34 @@
+import threading
+import uuid
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
-from db import idempotency
+from db import idempotency, users
 from db.idempotency import StoredResponse
-from db.tables import IdempotencyRecord
+from db.tables import IdempotencyRecord, User
 from tests.conftest import NOW
+from tests.db.test_repositories import new_user
 
 RESPONSE = StoredResponse(status=201, headers={"location": "/v1/users/u"}, body=b"{}")
 
 
-def claim(session: Session, key: str, *, lease: str = "a" * 32, owner: str = "client") -> bool:
+def claim(
+    session: Session,
+    key: str,
+    *,
+    lease: str = "a" * 32,
+    owner: str = "client",
+    user_id: str = "person",
+) -> bool:
     record = IdempotencyRecord(
         owner=owner,
         key=key,
         fingerprint="f",
         method="POST",
         path="/v1/users",
-        user_id="person",
+        user_id=user_id,
         lease=lease,
         locked_at=NOW,
         created_at=NOW,
@@ -81,3 +92,38 @@ def test_erased_and_pruned_keys_are_gone(session: Session) -> None:
     claim(session, "k2")
     assert idempotency.prune(session, before=NOW + timedelta(seconds=1), owner="client") == 1
     assert idempotency.find(session, owner="client", key="k2") is None
+
+
+def test_erasing_a_person_waits_for_a_request_about_them_in_flight(engine: Engine) -> None:
+    # A PATCH holds the person's row and has yet to store its response in its
+    # claim row; the erasure of the person deletes that row. Were the erasure
+    # to delete first and wait for the person after, PostgreSQL would find a
+    # deadlock (seen once under Schemathesis). It waits for the person first.
+    key = f"k-{uuid.uuid4().hex}"
+    with Session(engine) as setup:
+        person = new_user(setup, external_id=key)
+        assert claim(setup, key, user_id=person.id)
+        setup.commit()
+        person_id, client_id = person.id, person.client_id
+    failures: list[BaseException] = []
+
+    def erase() -> None:
+        try:
+            with Session(engine) as erasing:
+                users.delete_user(erasing, client_id=client_id, user_id=person_id, now=NOW)
+                erasing.commit()
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    with Session(engine) as updating:
+        users.lock_user(updating, user=updating.get_one(User, person_id))
+        eraser = threading.Thread(target=erase)
+        eraser.start()
+        eraser.join(timeout=0.5)  # let the erasure reach the person's row
+        assert complete(updating, key) == "stored"
+        updating.commit()
+    eraser.join()
+    assert failures == []
+    with Session(engine) as after:
+        assert after.get(User, person_id) is None
+        assert idempotency.find(after, owner="client", key=key) is None
