@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +35,10 @@ from api.webhooks.worker import BackgroundWorker, WorkerConfig
 from db.changes import watcher_for
 from db.engine import PG_CONNECT_TIMEOUT_S, make_engine
 from db.migrate import upgrade
+
+# Threads beyond one per request in flight, for work outside requests
+# (start-up, shutdown) so that it never waits for a request's thread.
+SPARE_THREADS = 8
 
 DESCRIPTION = """\
 Exercise programs that prevent the next episode of back pain with muscle spasm.
@@ -101,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # More threads than requests let in (`api.middleware.InFlightLimit`):
+        # a request that needs a thread always finds one.
+        threads = to_thread.current_default_thread_limiter()
+        threads.total_tokens = settings.max_concurrent_requests + SPARE_THREADS
         if settings.migrate_on_start:
             await run_in_threadpool(upgrade, engine)
         worker = None

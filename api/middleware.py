@@ -36,6 +36,9 @@ HTML_CSP = (
 )
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
+# Seconds a client is asked to wait when the server has too many requests in flight.
+RETRY_AFTER_BUSY_S = 1
+
 CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CORS_REQUEST_HEADERS = (
     "Authorization",
@@ -49,11 +52,13 @@ CORS_EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "Idempotent-Replayed"
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Wrap the app's middleware stack, outermost first: security headers,
-    CORS (when origins are configured), body limit, NUL guard."""
+    CORS (when origins are configured), the limit on requests in flight, body
+    limit, NUL guard."""
     build = app.build_middleware_stack
 
     def build_wrapped() -> ASGIApp:
         inner: ASGIApp = BodyLimit(NulGuard(build()), max_bytes=settings.max_body_bytes)
+        inner = InFlightLimit(inner, limit=settings.max_concurrent_requests)
         if settings.cors_origins:
             inner = CORSMiddleware(
                 inner,
@@ -65,6 +70,44 @@ def install(app: FastAPI, settings: Settings) -> None:
         return SecurityHeaders(inner, hsts_max_age=settings.hsts_max_age)
 
     app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]
+
+
+class InFlightLimit:
+    """503 problem, with Retry-After, for a request beyond `limit` in flight in
+    this process.
+
+    Why it exists: each request runs its database work in the thread pool, one
+    hop at a time, and some keep a transaction open between hops. A thread
+    waiting on the database (SQLite's writer turn, a pooled connection) holds
+    its thread. Were there more requests in flight than threads, the waiting
+    threads could take them all while the request they wait on needs one more
+    to finish: every request would stall until a timeout. `api.main` gives the
+    thread pool more threads than this limit lets requests in, so a request
+    always finds a thread. A request that leaves counts until it is finished
+    here, even if its client is gone."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            error = ApiError(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "Too many requests are in progress on this server; try again shortly.",
+                headers={"Retry-After": str(RETRY_AFTER_BUSY_S)},
+            )
+            await send_problem(scope, send, error)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
 class BodyLimit:
@@ -168,6 +211,7 @@ async def send_problem(scope: Scope, send: Send, error: ApiError, *, close: bool
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
+    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": int(error.status), "headers": headers})

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(
         default=60, ge=1, le=3600, description="Length of the rate limit's fixed window."
     )
+    max_concurrent_requests: int = Field(
+        default=256,
+        ge=1,
+        le=4096,
+        description="Requests one worker handles at once; beyond, 503 with Retry-After. "
+        "The worker's thread pool is sized above it (RELIABILITY.md).",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest request body accepted; beyond, 413."
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 # How long a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -111,7 +112,9 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         if not turns.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise sqlite3.OperationalError("database is locked (another writer of this process)")
+            # As SQLAlchemy wraps SQLite's own "database is locked": a 503.
+            locked = sqlite3.OperationalError("database is locked (another writer of this process)")
+            raise OperationalError("BEGIN IMMEDIATE", None, locked)
         connection.info[_HOLDS_TURN] = True
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from anyio import to_thread
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.middleware import JSON_CSP, BodyLimit, NulGuard, SecurityHeaders
+from api.middleware import JSON_CSP, BodyLimit, InFlightLimit, NulGuard, SecurityHeaders
 from tests.conftest import Api
 
 LIMIT = 1024
@@ -313,3 +314,64 @@ def test_a_response_keeps_its_headers_through_the_app(api: Api) -> None:
     assert response.headers["content-security-policy"] == JSON_CSP
     for name, value in FIXED:
         assert response.headers.get_list(name.decode()) == [value.decode()]
+
+
+# --- InFlightLimit ----------------------------------------------------------------
+
+
+class Held:
+    """An ASGI app whose requests wait until `release` is set."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.entered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.entered += 1
+        await self.release.wait()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_requests_beyond_the_limit_get_a_503_problem_at_once_and_later_ones_pass() -> None:
+    inner = Held()
+    limited = InFlightLimit(inner, limit=2)
+    scope: Scope = {"type": "http", "method": "GET", "path": "/v1/exercises", "headers": []}
+
+    async def request() -> list[Message]:
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await limited(scope, receive, send)
+        return sent
+
+    async def main() -> tuple[list[list[Message]], list[Message], list[Message]]:
+        held = [asyncio.create_task(request()) for _ in range(2)]
+        await asyncio.sleep(0)
+        turned_away = await request()  # answered while the two are held
+        inner.release.set()
+        done = await asyncio.gather(*held)
+        return list(done), turned_away, await request()
+
+    held, turned_away, after = asyncio.run(main())
+    assert [sent[0]["status"] for sent in held] == [204, 204]
+    assert turned_away[0]["status"] == 503
+    assert (b"retry-after", b"1") in turned_away[0]["headers"]
+    assert problem_of(turned_away)["detail"].startswith("Too many requests are in progress")
+    assert after[0]["status"] == 204
+    assert inner.entered == 3
+    assert limited.in_flight == 0
+
+
+def test_the_thread_pool_has_more_threads_than_requests_let_in(http: TestClient) -> None:
+    async def tokens() -> float:
+        return to_thread.current_default_thread_limiter().total_tokens
+
+    assert http.portal is not None  # entered: the lifespan ran on this loop
+    limit = http.app.state.settings.max_concurrent_requests  # type: ignore[attr-defined]
+    assert http.portal.call(tokens) > limit

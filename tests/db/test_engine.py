@@ -6,6 +6,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import Session
 
+import db.engine
 from db.engine import lost_write_race, make_engine, reader
 from db.tables import Client
 
@@ -66,6 +67,19 @@ def test_sqlite_writers_take_turns_and_every_ending_gives_the_turn_back(tmp_path
     with Session(engine) as session:
         session.execute(text("CREATE TABLE t (x INTEGER)"))
         session.commit()
+    engine.dispose()
+
+
+def test_a_writer_that_waited_its_whole_turn_fails_as_a_locked_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API answers SQLAlchemy's OperationalError with a 503 to retry.
+    monkeypatch.setattr(db.engine, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    engine = make_engine(f"sqlite:///{tmp_path}/turns.db")
+    with Session(engine) as holder:
+        holder.execute(text("SELECT 1"))  # holds this process's writer turn
+        with Session(engine) as waiter, pytest.raises(OperationalError, match="database is locked"):
+            waiter.execute(text("SELECT 1"))
     engine.dispose()
 
 
