@@ -1,5 +1,5 @@
-"""A fast path for the three reads apps make most: this week's plan, progress
-and the exercise list, asked without query parameters.
+"""A fast path for what apps do most: read this week's plan, progress and the
+exercise list (without query parameters), and report a session done.
 
 FastAPI resolves an operation's dependencies anew on every request, which
 here cost more than everything else a cached read does (about 60% of its
@@ -11,45 +11,125 @@ with the very functions the documented routes use: `api.deps.authenticate`
 304 handling (`api.etags`). It answers only what succeeds; anything else, an
 error included, goes on to the routes, which answer it as always. The routes
 stay the API's definition and documentation.
+
+A completion PUT (`api.routes.completions.report`) runs here in one thread
+hop and one transaction: the work, its response and, with an
+Idempotency-Key, the key's stored response, which commit together. The
+route's path takes three transactions and several hops (the key's claim,
+committed first; the work; the stored response). Only a key never seen
+before is taken here: a key already known (a retry, a reuse, a request still
+running) rolls the transaction back and the request goes on to the routes,
+whose claim answers it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import etags, reads
-from api.caching import Body
-from api.deps import api_key_scheme, authenticate, get_now, require_scopes, user_ref
+from api import etags, idempotency, reads
+from api.caching import Body, transaction
+from api.deps import UserRef, api_key_scheme, authenticate, get_now, require_scopes, user_ref
 from api.pagination import DEFAULT_LIMIT, PageRequest
+from api.routes import completions
+from api.schemas import CompletionPut
 from api.schemas import Scope as ApiScope
 
 _USERS = "/v1/users/"
 _EXERCISES = "/v1/exercises"
 _USER_READS = ("plan", "progress")
 _MAX_USER_ID = 64
+_SESSIONS = "/sessions/"
+_COMPLETION = "/completion"
+_JSON = "application/json"
 
 
-class HotReads:
+class _KeyKnown(Exception):
+    """The Idempotency-Key was seen before: the routes' claim answers it."""
+
+
+class HotPaths:
     """Serves GET /v1/users/{id}/plan, /v1/users/{id}/progress and /v1/exercises
     without query parameters, when they succeed; passes on everything else."""
 
     def __init__(self, app: ASGIApp, *, api: FastAPI) -> None:
         self.app = app
         self.api = api
+        self._writes = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
-            response = await self._answer(scope)
+        if scope["type"] == "http" and not scope["query_string"]:
+            response: Response | None = None
+            if scope["method"] == "GET":
+                response = await self._answer(scope)
+            elif scope["method"] == "PUT" and scope["path"].endswith(_COMPLETION):
+                body, receive = await _read(receive)
+                response = await self._report(scope, body)
             if response is not None:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    async def _report(self, scope: Scope, body: bytes) -> Response | None:
+        """PUT /v1/users/{id}/sessions/{session_id}/completion, if it succeeds."""
+        found = _completion_path(scope["path"])
+        if found is None:
+            return None
+        scope["path_params"] = {"user_id": found[0], "session_id": found[1]}
+        request = Request(scope)
+        if request.headers.get("content-type", "").partition(";")[0].strip() != _JSON:
+            return None
+        try:
+            caller = await authenticate(request, await api_key_scheme(request))
+            require_scopes([ApiScope.sessions_write], caller)
+            ref = await user_ref(request, caller, found[0])
+            report = CompletionPut.model_validate_json(body)
+            now = await self._now()
+            async with self._writes:
+                return await run_in_threadpool(
+                    self._report_once, request, ref, found[1], report, body, caller.client.id, now
+                )
+        except Exception:  # the route answers it, error and all
+            return None
+
+    def _report_once(
+        self,
+        request: Request,
+        ref: UserRef,
+        session_id: str,
+        report: CompletionPut,
+        body: bytes,
+        owner: str,
+        now: datetime,
+    ) -> Response:
+        state = request.app.state
+        raw_key = request.headers.get(idempotency.HEADER)
+        with transaction(state.engine, state.caches) as session:
+            public, created = completions.report(
+                session, user=ref, session_id=session_id, body=report, now=now
+            )
+            content = public.__pydantic_serializer__.to_json(public)
+            response = Response(content, status_code=201 if created else 200, media_type=_JSON)
+            response = etags.respond(request, response)
+            if raw_key is not None and not idempotency.record_answer(
+                session,
+                owner=owner,
+                raw_key=raw_key,
+                fingerprint=idempotency.fingerprint("PUT", idempotency.target_of(request), body),
+                request=request,
+                response=response,
+                ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
+                now=now,
+            ):
+                raise _KeyKnown
+        return response
 
     async def _answer(self, scope: Scope) -> Response | None:
         path: str = scope["path"]
@@ -91,12 +171,48 @@ class HotReads:
         return now
 
 
+def _completion_path(path: str) -> tuple[str, str] | None:
+    """(user id, session id) of /v1/users/{id}/sessions/{session_id}/completion."""
+    if not path.startswith(_USERS):
+        return None
+    user_id, sessions, rest = path[len(_USERS) : -len(_COMPLETION)].partition(_SESSIONS)
+    if not sessions or not user_id or not rest or "/" in user_id or "/" in rest:
+        return None
+    if len(user_id) > _MAX_USER_ID or len(rest) > _MAX_USER_ID:
+        return None
+    return user_id, rest
+
+
+async def _read(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole request body, and a `receive` that hands it over again to
+    the routes, should the request go on to them."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replayed
+
+
 def install(app: FastAPI) -> None:
-    """Put `HotReads` around the app's middleware stack (install it before
+    """Put `HotPaths` around the app's middleware stack (install it before
     `api.middleware.install`, which wraps it in turn)."""
     build = app.build_middleware_stack
 
     def build_wrapped() -> ASGIApp:
-        return HotReads(build(), api=app)
+        return HotPaths(build(), api=app)
 
     app.build_middleware_stack = build_wrapped  # type: ignore[method-assign]

@@ -221,6 +221,45 @@ def claim(
     )
 
 
+def record_answer(
+    session: Session,
+    *,
+    owner: str,
+    raw_key: str,
+    fingerprint: str,
+    request: Request,
+    response: Response,
+    ttl: timedelta,
+    now: datetime,
+) -> bool:
+    """Claim the key and store the request's response at once, in the
+    request's own transaction, for a request whose work is done in that same
+    transaction (`api.hot`). False, with nothing written, when the key is
+    known already (in flight, answered, reused or expired): the caller then
+    rolls back and the request takes the full path of `claim`."""
+    key = parse_key(raw_key)
+    _prune_now_and_then(session, owner=owner, before=now - ttl)
+    stored = StoredResponse(
+        status=response.status_code,
+        headers=_replayed_headers(response.headers.items()),
+        body=bytes(response.body),
+    )
+    user_id = _person_id(request.path_params.get("user_id")) or _person_in(
+        stored.headers.get("location")
+    )
+    return store.insert_answered(
+        session,
+        owner=owner,
+        key=key,
+        fingerprint=fingerprint,
+        method=request.method,
+        path=target_of(request),
+        user_id=user_id,
+        response=stored,
+        now=now,
+    )
+
+
 def _in_flight() -> ApiError:
     return ApiError(
         409,

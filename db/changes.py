@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 import psycopg
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 from sqlmodel import Session
 
 CHANNEL = "backplan_changes"
@@ -36,6 +36,7 @@ _TOPICS = "backplan.changed_topics"
 # How long a watcher that lost its connection waits before trying again.
 RECONNECT_INTERVAL_S = 1.0
 
+_PG_ANNOUNCE = select(func.pg_notify(CHANNEL, bindparam("topic")))
 _SQLITE_ANNOUNCE = text(
     "INSERT INTO changes (topic, seq) "
     "VALUES (:topic, (SELECT coalesce(max(seq), 0) + 1 FROM changes)) "
@@ -59,9 +60,9 @@ def announce(session: Session, topic: str) -> None:
         return
     topics.add(topic)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_notify(CHANNEL, topic)))
+        session.connection().execute(_PG_ANNOUNCE, {"topic": topic})
     else:
-        session.execute(_SQLITE_ANNOUNCE, {"topic": topic})
+        session.connection().execute(_SQLITE_ANNOUNCE, {"topic": topic})
 
 
 def announced(session: Session) -> frozenset[str]:

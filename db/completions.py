@@ -1,17 +1,58 @@
-"""Completions: what a person reported for a stored session."""
+"""Completions: what a person reported for a stored session.
+
+Written with Core statements on the table: reporting a session done is the
+most frequent write, and the ORM's unit of work cost more than the SQL."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel
 
 from db import changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
-from db.tables import Completion, User
+from db.tables import Completion
 from programs import Completion as CompletionReport
+
+_COMPLETIONS: Table = SQLModel.metadata.tables["completions"]
+_USERS: Table = SQLModel.metadata.tables["users"]
+_FIND = select(*_COMPLETIONS.c).where(
+    _COMPLETIONS.c.user_id == bindparam("user_id"),
+    _COMPLETIONS.c.session_id == bindparam("session_id"),
+)
+_CLIENT_AND_EXTERNAL_ID = select(_USERS.c.client_id, _USERS.c.external_id).where(
+    _USERS.c.id == bindparam("user_id")
+)
+
+# Built once (the values come as parameters), per dialect: INSERT unless a
+# row for the session exists, telling which.
+_INSERT_NEW = {
+    name: insert(_COMPLETIONS).on_conflict_do_nothing().returning(_COMPLETIONS.c.session_id)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCompletion:
+    """A completion as stored (the columns of `completions`)."""
+
+    user_id: str
+    session_id: str
+    completed_at: datetime
+    pain_during: int
+    effort: int
+    pain_before: int | None
+    pain_next_morning: int | None
+    skipped: list[str]
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 def get_completion(session: Session, *, user_id: str, session_id: str) -> Completion:
@@ -29,49 +70,44 @@ def put_completion(
     report: CompletionReport,
     notes: str | None,
     now: datetime,
-) -> tuple[Completion, bool]:
+) -> tuple[StoredCompletion, bool]:
     """Create or overwrite the session's completion; True when it was created,
     which emits `session.completed`. An identical report changes nothing,
     timestamps included."""
     values = _columns(report, notes)
-    row = session.get(Completion, (user_id, session_id))
-    if row is None:
-        row = Completion(
-            user_id=user_id,
-            session_id=session_id,
-            completed_at=report.completed_at,
-            pain_during=report.pain_during,
-            effort=report.effort,
-            created_at=now,
-            updated_at=now,
+    stored = _find(session, user_id=user_id, session_id=session_id)
+    if stored is None:
+        new = StoredCompletion(
+            user_id=user_id, session_id=session_id, created_at=now, updated_at=now, **values
         )
-        for key, value in values.items():
-            setattr(row, key, value)
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            # A concurrent first report won; overwrite it as a later one would.
-            row = get_completion(session, user_id=user_id, session_id=session_id)
-        else:
+        if _insert_new(session, new):
             changes.announce(session, changes.user_topic(user_id))
-            outbox.emit_for_user(
-                session,
-                user=session.get_one(User, user_id),
-                type=EventType.session_completed,
-                now=now,
-                session_id=session_id,
+            client_id, external_id = (
+                session.connection().execute(_CLIENT_AND_EXTERNAL_ID, {"user_id": user_id}).one()
             )
-            return row, True
-    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
-    if changed:
-        for key, value in changed.items():
-            setattr(row, key, value)
-        row.updated_at = now
-        session.add(row)
-        session.flush()
-        changes.announce(session, changes.user_topic(user_id))
-    return row, False
+            outbox.emit(
+                session,
+                client_id=client_id,
+                type=EventType.session_completed,
+                data={"user_id": user_id, "external_id": external_id, "session_id": session_id},
+                now=now,
+                user_id=user_id,
+            )
+            return new, True
+        # A concurrent first report won; overwrite it as a later one would.
+        stored = _find(session, user_id=user_id, session_id=session_id)
+        if stored is None:
+            raise NotFound("completion of session", session_id)
+    changed = {key: value for key, value in values.items() if getattr(stored, key) != value}
+    if not changed:
+        return stored, False
+    session.execute(
+        update(_COMPLETIONS)
+        .where(_COMPLETIONS.c.user_id == user_id, _COMPLETIONS.c.session_id == session_id)
+        .values(**changed, updated_at=now)
+    )
+    changes.announce(session, changes.user_topic(user_id))
+    return replace(stored, **changed, updated_at=now), False
 
 
 def delete_completion(session: Session, *, user_id: str, session_id: str) -> None:
@@ -80,7 +116,21 @@ def delete_completion(session: Session, *, user_id: str, session_id: str) -> Non
     changes.announce(session, changes.user_topic(user_id))
 
 
-def _columns(report: CompletionReport, notes: str | None) -> dict[str, object]:
+def _find(session: Session, *, user_id: str, session_id: str) -> StoredCompletion | None:
+    params = {"user_id": user_id, "session_id": session_id}
+    found = session.connection().execute(_FIND, params).first()
+    return None if found is None else StoredCompletion(**found._asdict())
+
+
+def _insert_new(session: Session, row: StoredCompletion) -> bool:
+    """Insert the row unless one for its session exists (or appeared
+    meanwhile); whether it was inserted."""
+    statement = _INSERT_NEW[session.get_bind().dialect.name]
+    values = {name: getattr(row, name) for name in StoredCompletion.__slots__}
+    return session.connection().execute(statement, values).first() is not None
+
+
+def _columns(report: CompletionReport, notes: str | None) -> dict[str, Any]:
     return {
         "completed_at": report.completed_at,
         "pain_during": report.pain_during,

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, Table, delete, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.tables import IdempotencyRecord
+
+_KEYS: Table = SQLModel.metadata.tables["idempotency_keys"]
+# Built once, per dialect: INSERT unless the key has a row, telling which.
+_INSERT_ANSWERED = {
+    name: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,40 @@ def insert_claim(session: Session, *, record: IdempotencyRecord) -> bool:
         return True
     except IntegrityError:
         return False
+
+
+def insert_answered(
+    session: Session,
+    *,
+    owner: str,
+    key: str,
+    fingerprint: str,
+    method: str,
+    path: str,
+    user_id: str | None,
+    response: StoredResponse,
+    now: datetime,
+) -> bool:
+    """Claim a key with its response already stored, in the caller's
+    transaction; False, writing nothing, when a row for the key exists (or
+    appeared meanwhile). One Core statement: the fast completion path runs it."""
+    values = {
+        "owner": owner,
+        "key": key,
+        "fingerprint": fingerprint,
+        "method": method,
+        "path": path,
+        "user_id": user_id,
+        "lease": None,
+        "locked_at": now,
+        "status": response.status,
+        "headers": response.headers,
+        "body": response.body,
+        "created_at": now,
+        "completed_at": now,
+    }
+    statement = _INSERT_ANSWERED[session.get_bind().dialect.name]
+    return session.connection().execute(statement, values).first() is not None
 
 
 def take_over(

@@ -13,10 +13,18 @@ import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, delete, insert, select, true
+from sqlmodel import Session, SQLModel, col
 
-from db.tables import User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from db.tables import User, WebhookEvent, new_id
+
+_EVENTS: Table = SQLModel.metadata.tables["webhook_events"]
+_DELIVERIES: Table = SQLModel.metadata.tables["webhook_deliveries"]
+_ENDPOINTS: Table = SQLModel.metadata.tables["webhook_endpoints"]
+_INSERT_EVENT = insert(_EVENTS)
+_SUBSCRIBED = select(_ENDPOINTS.c.id, _ENDPOINTS.c.events).where(
+    _ENDPOINTS.c.client_id == bindparam("client_id"), _ENDPOINTS.c.enabled.is_(true())
+)
 
 
 class EventType(StrEnum):
@@ -40,42 +48,49 @@ def emit(
     data: dict[str, str | int],
     now: datetime,
     user_id: str | None = None,
-) -> WebhookEvent:
+) -> str:
     """Write an event and queue it for each of the client's enabled endpoints
-    subscribed to its type. Only flushes: the caller's transaction commits it."""
-    event = WebhookEvent(
-        id=new_event_id(),
-        client_id=client_id,
-        user_id=user_id,
-        type=type.value,
-        payload=_body(type, data, now),
-        created_at=now,
-    )
-    session.add(event)
-    endpoints = session.exec(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.client_id == client_id, col(WebhookEndpoint.enabled).is_(True)
-        )
-    ).all()
-    for endpoint in endpoints:
-        if type.value in endpoint.events:
-            session.add(
-                WebhookDelivery(
-                    event_id=event.id,
-                    endpoint_id=endpoint.id,
-                    series_started_at=now,
-                    next_attempt_at=now,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    session.flush()
-    return event
+    subscribed to its type, in the caller's transaction; the event's id.
+    Core statements: every completion writes one."""
+    event_id = new_event_id()
+    connection = session.connection()
+    event = {
+        "id": event_id,
+        "client_id": client_id,
+        "user_id": user_id,
+        "type": type.value,
+        "payload": _body(type, data, now),
+        "created_at": now,
+    }
+    connection.execute(_INSERT_EVENT, event)
+    endpoints = connection.execute(_SUBSCRIBED, {"client_id": client_id}).all()
+    deliveries = [
+        {
+            "id": new_id(),
+            "event_id": event_id,
+            "endpoint_id": endpoint_id,
+            "status": "pending",
+            "attempt_count": 0,
+            "series_failures": 0,
+            "series_started_at": now,
+            "next_attempt_at": now,
+            "claimed_until": None,
+            "claim_token": None,
+            "delivered_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for endpoint_id, events in endpoints
+        if type.value in events
+    ]
+    if deliveries:
+        connection.execute(insert(_DELIVERIES), deliveries)
+    return event_id
 
 
 def emit_for_user(
     session: Session, *, user: User, type: EventType, now: datetime, **ids: str | int
-) -> WebhookEvent:
+) -> str:
     """An event about a person: `data` holds their id, the client's own id for
     them (`external_id`) and the given ids."""
     return emit(

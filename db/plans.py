@@ -272,12 +272,29 @@ def replace_session(
     changes.announce(session, changes.user_topic(row.user_id))
 
 
-def exercise_slugs(row: PlannedSessionRow) -> frozenset[str]:
-    """The slugs of the stored session's exercises, read without validating
-    the whole session."""
-    return frozenset(
-        exercise["slug"] for block in row.content["blocks"] for exercise in block["exercises"]
-    )
+_SESSION_DAY = select(_SESSIONS.c.date).where(
+    _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
+)
+_SESSION_DAY_AND_CONTENT = select(_SESSIONS.c.date, _SESSIONS.c.content).where(
+    _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
+)
+
+
+def session_day(
+    session: Session, *, user_id: str, session_id: str, with_slugs: bool
+) -> tuple[date, frozenset[str]]:
+    """A stored session's date and, `with_slugs`, its exercises' slugs (empty
+    otherwise: the session's content is then not read)."""
+    statement = _SESSION_DAY_AND_CONTENT if with_slugs else _SESSION_DAY
+    params = {"user_id": user_id, "session_id": session_id}
+    found = session.connection().execute(statement, params).first()
+    if found is None:
+        raise NotFound("session", session_id)
+    if not with_slugs:
+        return found[0], frozenset()
+    content = _json(found[1])
+    slugs = (exercise["slug"] for block in content["blocks"] for exercise in block["exercises"])
+    return found[0], frozenset(slugs)
 
 
 def get_session_row(session: Session, *, user_id: str, session_id: str) -> PlannedSessionRow:

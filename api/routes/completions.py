@@ -7,6 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Response
+from sqlmodel import Session
 
 from api.deps import ClockDep, ReadPlans, SessionDep, UserDep, UserRef, UserRefDep, WriteSessions
 from api.errors import FieldError, invalid_fields, problem_responses
@@ -47,14 +48,24 @@ def put_completion(
     """Report the session done: 201 the first time, 200 after. The same report
     again changes nothing. A PUT replaces the whole report, so send every field
     again when adding `pain_next_morning`. Scope `sessions:write`."""
-    row = plan_store.get_session_row(session, user_id=user.id, session_id=session_id)
-    slugs = plan_store.exercise_slugs(row)
-    report = _checked(body, day=row.date, slugs=slugs, user=user, now=now)
-    completion, created = completion_store.put_completion(
-        session, user_id=user.id, session_id=row.id, report=report, notes=body.notes, now=now
-    )
+    completion, created = report(session, user=user, session_id=session_id, body=body, now=now)
     response.status_code = 201 if created else 200
-    return CompletionPublic.model_validate(completion)
+    return completion
+
+
+def report(
+    session: Session, *, user: UserRef, session_id: str, body: CompletionPut, now: datetime
+) -> tuple[CompletionPublic, bool]:
+    """Store the report of the person's session; True when it is the first.
+    The work of `put_completion`, shared with its fast path (`api.hot`)."""
+    day, slugs = plan_store.session_day(
+        session, user_id=user.id, session_id=session_id, with_slugs=bool(body.skipped)
+    )
+    checked = _checked(body, day=day, slugs=slugs, user=user, now=now)
+    completion, created = completion_store.put_completion(
+        session, user_id=user.id, session_id=session_id, report=checked, notes=body.notes, now=now
+    )
+    return CompletionPublic.model_validate(completion), created
 
 
 @router.get("", dependencies=[ReadPlans])

@@ -66,7 +66,7 @@ def emit(engine: Engine, client_id: str, count: int = 1, user_id: str | None = N
                 data={"user_id": user_id or "u", "external_id": "x", "session_id": "s"},
                 now=T0,
                 user_id=user_id,
-            ).id
+            )
             for _ in range(count)
         ]
         session.commit()

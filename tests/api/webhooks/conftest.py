@@ -82,7 +82,7 @@ def emit(
                 type=EventType.session_completed,
                 data={"user_id": f"u-{i}", "external_id": f"x-{i}", "session_id": "s"},
                 now=now or datetime.now(UTC),
-            ).id
+            )
             for i in range(count)
         ]
         session.commit()
