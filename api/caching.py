@@ -19,15 +19,17 @@ lost, first poll) the caches empty themselves and are bypassed until it can.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Hashable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.datastructures import State
 
 from db import changes
 from db.changes import Watcher
@@ -187,3 +189,17 @@ def transaction(engine: Engine, caches: Caches, *, read_first: bool = False) -> 
             raise
         session.commit()
         caches.evict(changes.announced(session))
+
+
+@asynccontextmanager
+async def write_turn(state: State) -> AsyncIterator[None]:
+    """On SQLite, one writer at a time: requests that will write wait their
+    turn here, on the event loop, before they take a thread. Waiting as
+    threads instead, they took turns through the GIL and the engine's lock,
+    about 3x slower under load. PostgreSQL writers run side by side."""
+    lock: asyncio.Lock | None = getattr(state, "sqlite_writes", None)
+    if lock is None:
+        yield
+        return
+    async with lock:
+        yield

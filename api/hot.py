@@ -24,7 +24,6 @@ whose claim answers it.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from datetime import datetime, timedelta
 from functools import partial
@@ -36,7 +35,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import etags, idempotency, reads
-from api.caching import Body, transaction
+from api.caching import Body, transaction, write_turn
 from api.deps import UserRef, api_key_scheme, authenticate, get_now, require_scopes, user_ref
 from api.pagination import DEFAULT_LIMIT, PageRequest
 from api.routes import completions
@@ -63,7 +62,6 @@ class HotPaths:
     def __init__(self, app: ASGIApp, *, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self._sqlite_writes = asyncio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["query_string"]:
@@ -94,11 +92,7 @@ class HotPaths:
             report = CompletionPut.model_validate_json(body)
             now = await self._now()
             work = partial(self._report_once, request, ref, found[1], report, body)
-            if request.app.state.engine.dialect.name != "sqlite":
-                return await run_in_threadpool(work, caller.client.id, now)
-            # SQLite has one writer at a time: the writes wait their turn here,
-            # on the event loop, rather than as threads contending for it.
-            async with self._sqlite_writes:
+            async with write_turn(request.app.state):
                 return await run_in_threadpool(work, caller.client.id, now)
         except Exception:  # the route answers it, error and all
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.caches = caches
+    # SQLite's writers take turns on the event loop (`api.caching.write_turn`).
+    app.state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     errors.install(app)
     hot.install(app)
     middleware.install(app, settings)

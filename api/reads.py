@@ -10,20 +10,19 @@ The exercise list depends on nothing stored and is computed once per query.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Response
 from pydantic import BaseModel
-from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from api import planning
-from api.caching import Body, Caches, transaction
+from api.caching import Body, Caches, transaction, write_turn
 from api.deps import UserRef
 from api.etags import etag_of
 from api.pagination import PageRequest, page
@@ -50,14 +49,14 @@ def body_of(model: BaseModel) -> Body:
 
 
 async def cached(
-    caches: Caches, key: Hashable, *, topic: str | None, compute: Callable[[], Body]
+    caches: Caches, key: Hashable, *, topic: str | None, compute: Callable[[], Awaitable[Body]]
 ) -> Body:
-    """The cached body at `key`, or `compute()` run in the thread pool and cached."""
+    """The cached body at `key`, or `compute()`'s, cached."""
     found: Body | None = caches.get(key)
     if found is not None:
         return found
     stamp = caches.stamp(topic)
-    body = await run_in_threadpool(compute)
+    body = await compute()
     size = len(body.content) + ENTRY_OVERHEAD_BYTES
     caches.put(key, body, topic=topic, stamp=stamp, size=size)
     return body
@@ -68,36 +67,36 @@ class _WriterNeeded(Exception):
 
 
 def _served(
-    engine: Engine,
-    caches: Caches,
+    state: State,
     ref: UserRef,
     serve: Callable[[Session, User], BaseModel],
     *,
     will_write: Callable[[Session], bool] | None = None,
-) -> Callable[[], Body]:
+) -> Callable[[], Awaitable[Body]]:
     """What `serve` answers for the user, in a transaction that reads first:
     a served week or progress usually writes nothing, so it need not queue
     for SQLite's write lock. `will_write`, asked first, sends work that
     certainly writes (a week served for the first time) straight to a
     writer, instead of computing it twice when another writer wins."""
 
-    def attempt(*, read_first: bool) -> Body:
-        with transaction(engine, caches, read_first=read_first) as session:
+    def attempt(read_first: bool) -> Body:
+        with transaction(state.engine, state.caches, read_first=read_first) as session:
             if read_first and will_write is not None and will_write(session):
                 raise _WriterNeeded
             user = user_store.get_user(session, client_id=ref.client_id, user_id=ref.id)
             served = serve(session, user)
         return body_of(served)
 
-    def compute() -> Body:
+    async def compute() -> Body:
         try:
-            return attempt(read_first=True)
+            return await run_in_threadpool(attempt, True)
         except _WriterNeeded:
             pass
         except OperationalError as error:
             if not lost_write_race(error):
                 raise
-        return attempt(read_first=False)
+        async with write_turn(state):
+            return await run_in_threadpool(attempt, False)
 
     return compute
 
@@ -114,7 +113,7 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
         return begun and not plan_store.is_stored(session, user_id=ref.id, week=str(the_week))
 
     key = ("plan", ref.id, str(the_week), today)
-    compute_body = _served(state.engine, state.caches, ref, compute, will_write=will_write)
+    compute_body = _served(state, ref, compute, will_write=will_write)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 
@@ -125,7 +124,7 @@ async def progress(state: State, *, ref: UserRef, now: datetime) -> Body:
         return planning.serve_progress(session, user=user, now=now)
 
     key = ("progress", ref.id, today)
-    compute_body = _served(state.engine, state.caches, ref, compute)
+    compute_body = _served(state, ref, compute)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 
@@ -150,9 +149,11 @@ async def exercises(caches: Caches, paging: PageRequest, filters: ExerciseFilter
         filters.region,
         filters.level,
     )
-    return await cached(
-        caches, key, topic=None, compute=lambda: body_of(_exercise_page(paging, filters))
-    )
+
+    async def compute() -> Body:
+        return await run_in_threadpool(lambda: body_of(_exercise_page(paging, filters)))
+
+    return await cached(caches, key, topic=None, compute=compute)
 
 
 def _exercise_page(paging: PageRequest, filters: ExerciseFilters) -> ExercisesPublic:
