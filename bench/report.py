@@ -13,8 +13,10 @@ from bench.harness import PATHS
 def table(report: dict[str, Any]) -> Table:
     config = report["config"]
     workers = config.get("uvicorn_workers", 1)
+    sample = config.get("load_users", config["users"])
     title = (
-        f"backplan bench: {config['users']:,} people, {config['weeks']} weeks each; "
+        f"backplan bench: {config['users']:,} people, {config['weeks']} weeks each "
+        f"(reads over {sample:,} of them, first-time plans over {config['fresh_users']:,} more); "
         f"{config['duration_s']:g} s per path, {config['connections']} connections, "
         f"{config['load_generator']}, {workers} uvicorn worker{'s' if workers > 1 else ''}"
     )
@@ -69,8 +71,11 @@ def machine_line(report: dict[str, Any]) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in machine["packages"].items())
     stores = "; ".join(
         f"{name}: {r['database']['version']}, {r['database']['bytes'] / 1e6:,.0f} MB, "
+        f"{r['database']['people']:,} people, {r['database']['sessions']:,} sessions, "
+        f"{r['database']['completions']:,} completions, "
         f"seeded {r['seed']['rows']:,} rows in {r['seed']['seconds']:.1f} s, "
-        f"read paths primed in {r.get('primed_seconds', 0):.1f} s"
+        f"read paths primed in {r.get('primed_seconds', 0):.1f} s, load average "
+        + " then ".join(f"{value:.1f}" for value in r.get("load_average", []))
         for name, r in report["backends"].items()
     )
     return (
@@ -84,3 +89,103 @@ def show(report: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console(width=max(Console().width, 120))
     console.print(table(report))
     console.print(machine_line(report), highlight=False)
+
+
+# --- `python -m bench compare` ---------------------------------------------------
+
+
+def compare_table(report: dict[str, Any]) -> Table:
+    config = report["config"]
+    workers = config.get("uvicorn_workers", 1)
+    title = (
+        f"backplan bench compare: {config['small']:,} against {config['large']:,} people, "
+        f"{config['weeks']} weeks each; {config['duration_s']:g} s per path, "
+        f"{config['connections']} connections, {config['load_generator']}, "
+        f"{workers} uvicorn worker{'s' if workers > 1 else ''}; "
+        f"p50 large/small within {config['limit']:g}x"
+    )
+    grid = Table(title=title, title_justify="left")
+    for name, justify in (
+        ("backend", "left"),
+        ("path", "left"),
+        (f"p50 ms, {config['small']:,}", "right"),
+        (f"p50 ms, {config['large']:,}", "right"),
+        ("growth", "right"),
+        ("within", "left"),
+        (f"req/s, {config['small']:,}", "right"),
+        (f"req/s, {config['large']:,}", "right"),
+        ("errors", "right"),
+    ):
+        grid.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for backend, result in report["backends"].items():
+        if "paths" not in result:
+            continue  # the large run did not finish
+        rows = [("ceiling: bare route (not judged)", result["ceiling"], False)]
+        rows += [(label, result["paths"][name], True) for name, label in PATHS.items()]
+        for index, (label, path, judged) in enumerate(rows):
+            ratio = path["ratio"]
+            colour = "green" if path["within"] else "red"
+            note = f" [yellow](pool reused {path['wrapped']:,}x)[/]" if path.get("wrapped") else ""
+            grid.add_row(
+                backend if index == 0 else "",
+                label + note,
+                f"{path['small_p50_ms']:.2f}",
+                f"{path['large_p50_ms']:.2f}",
+                f"[{colour if judged else 'dim'}]{ratio:.2f}x[/]" if ratio is not None else "-",
+                (f"[{colour}]{'yes' if path['within'] else 'NO'}[/]" if judged else ""),
+                f"{path['small_rps']:,.0f}",
+                f"{path['large_rps']:,.0f}",
+                f"[red]{path['errors']}[/]" if path["errors"] else "0",
+            )
+        grid.add_section()
+    return grid
+
+
+def compare_lines(report: dict[str, Any]) -> str:
+    """What each database held, per backend and size, and the verdict."""
+    lines = []
+    for backend, result in report["backends"].items():
+        for label, store in result["store"].items():
+            lines.append(
+                f"{backend}, {report['config'][label]:,} people: {store['people']:,} people "
+                f"({store['stored_users']:,} stored, {store['fresh_users']:,} fresh), "
+                f"{store['sessions']:,} sessions, {store['completions']:,} completions, "
+                f"{store['bytes'] / 1e6:,.0f} MB; seeded in {store['seed_seconds']:.1f} s, "
+                f"{store['load_users']:,} people's reads primed in "
+                f"{store['primed_seconds']:.1f} s; load average "
+                + " then ".join(f"{value:.1f}" for value in store.get("load_average", []))
+            )
+    limit = report["config"]["limit"]
+    failed = [
+        f"{backend} {name} {path['ratio']:.2f}x" if path["ratio"] is not None else name
+        for backend, result in report["backends"].items()
+        for name, path in result.get("paths", {}).items()
+        if not path["within"]
+    ]
+    errors = sum(result.get("errors", 0) for result in report["backends"].values())
+    reused = [
+        f"{backend} {name}"
+        for backend, result in report["backends"].items()
+        for name, path in result.get("paths", {}).items()
+        if path.get("wrapped")
+    ]
+    if report["passed"]:
+        lines.append(f"p50 within {limit:g}x on every path")
+    else:
+        why = [f"over {limit:g}x: " + ", ".join(failed)] if failed else []
+        why += [f"{errors:,} errors"] if errors else []
+        why += ["pools reused (pass more --fresh-users): " + ", ".join(reused)] if reused else []
+        lines.append("NOT passed: " + ("; ".join(why) or "incomplete"))
+    return "\n".join(lines)
+
+
+def show_compare(report: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=max(Console().width, 160))
+    console.print(compare_table(report))
+    console.print(compare_lines(report), highlight=False)
+    machine = report["machine"]
+    console.print(
+        f"{machine['cores']} cores ({machine['cpu']}), {machine['python']}; "
+        f"load: {machine['load_generator']}",
+        highlight=False,
+    )

@@ -13,6 +13,9 @@ What each person has:
   the last week's, left open (the pool of new completions);
 - "stored" people: this week stored too (the stored-plan GET);
 - "fresh" people: this week never fetched (the first-time GET).
+
+The two kinds are mixed evenly in the insert order, so that the rows the
+uncached paths read lie all over the database.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import time as clock
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -117,32 +120,47 @@ def seed(engine: Engine, *, users: int, fresh_users: int, weeks: int, now: datet
     writers = 1 if engine.dialect.name == "sqlite" else WRITERS
     pending: deque[Future[int]] = deque()
     pool = ThreadPoolExecutor(writers)
-    for kind, count, out in (
-        ("stored", users, result.stored_users),
-        ("fresh", fresh_users, result.fresh_users),
-    ):
-        snapshots = [pair[0 if kind == "fresh" else 1] for pair in templates]
-        for first in range(0, count, CHUNK_USERS):
-            numbers = range(first, min(count, first + CHUNK_USERS))
-            batch: dict[str, list[tuple[Any, ...]]] = {table.name: [] for table in TABLES}
-            for number in numbers:
-                template = snapshots[number % len(snapshots)]
-                user_id = str(uuid.uuid4())
-                out.append(user_id)
-                ids = _copy(template, user_id, f"bench-{kind}-{number}", batch)
-                result.open_sessions += [
-                    (user_id, ids[old])
-                    for old in template.open_sessions
-                    if template.session_dates[old] < today
-                ]
-            while len(pending) >= writers:  # bounds the rows held in memory
-                result.rows += pending.popleft().result()
-            pending.append(pool.submit(_write, engine, batch, snapshots[0].columns))
+    snapshots = {
+        "fresh": [pair[0] for pair in templates],
+        "stored": [pair[1] for pair in templates],
+    }
+    out = {"fresh": result.fresh_users, "stored": result.stored_users}
+    numbers = {"fresh": 0, "stored": 0}
+    kinds = interleaved(stored=users, fresh=fresh_users)
+    total = users + fresh_users
+    for first in range(0, total, CHUNK_USERS):
+        batch: dict[str, list[tuple[Any, ...]]] = {table.name: [] for table in TABLES}
+        for _ in range(min(CHUNK_USERS, total - first)):
+            kind = next(kinds)
+            number = numbers[kind]
+            numbers[kind] += 1
+            template = snapshots[kind][number % len(snapshots[kind])]
+            user_id = str(uuid.uuid4())
+            out[kind].append(user_id)
+            ids = _copy(template, user_id, f"bench-{kind}-{number}", batch)
+            result.open_sessions += [
+                (user_id, ids[old])
+                for old in template.open_sessions
+                if template.session_dates[old] < today
+            ]
+        while len(pending) >= writers:  # bounds the rows held in memory
+            result.rows += pending.popleft().result()
+        pending.append(pool.submit(_write, engine, batch, templates[0][0].columns))
     while pending:
         result.rows += pending.popleft().result()
     pool.shutdown()
     result.seconds = clock.perf_counter() - started
     return result
+
+
+def interleaved(*, stored: int, fresh: int) -> Iterator[str]:
+    """Yield "stored" `stored` times and "fresh" `fresh` times, evenly mixed: the
+    fresh people's rows (the first-time GETs) and everyone's open sessions (the
+    completions) lie all over the tables and indexes, not in the part of the
+    file written last, which the OS would still have in memory."""
+    total = stored + fresh
+    for index in range(total):
+        yield "fresh" if (index + 1) * fresh // total > index * fresh // total else "stored"
 
 
 def _build_template(
