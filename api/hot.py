@@ -26,17 +26,17 @@ from __future__ import annotations
 
 import inspect
 from datetime import datetime, timedelta
-from functools import partial
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import etags, idempotency, reads
 from api.caching import Body, transaction, write_turn
 from api.deps import UserRef, api_key_scheme, authenticate, get_now, require_scopes, user_ref
+from api.middleware import replay_body
 from api.pagination import DEFAULT_LIMIT, PageRequest
 from api.routes import completions
 from api.schemas import CompletionPut
@@ -91,9 +91,10 @@ class HotPaths:
             ref = await user_ref(request, caller, found[0])
             report = CompletionPut.model_validate_json(body)
             now = await self._now()
-            work = partial(self._report_once, request, ref, found[1], report, body)
             async with write_turn(request.app.state):
-                return await run_in_threadpool(work, caller.client.id, now)
+                return await run_in_threadpool(
+                    self._report_once, request, ref, found[1], report, body, caller.client.id, now
+                )
         except Exception:  # the route answers it, error and all
             return None
 
@@ -193,16 +194,7 @@ async def _read(receive: Receive) -> tuple[bytes, Receive]:
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-    pending = True
-
-    async def replayed() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replayed
+    return body, replay_body(body, receive)
 
 
 def install(app: FastAPI) -> None:

@@ -239,14 +239,8 @@ def record_answer(
     rolls back and the request takes the full path of `claim`."""
     key = parse_key(raw_key)
     _prune_now_and_then(session, owner=owner, before=now - ttl)
-    stored = StoredResponse(
-        status=response.status_code,
-        headers=_replayed_headers(response.headers.items()),
-        body=bytes(response.body),
-    )
-    user_id = _person_id(request.path_params.get("user_id")) or _person_in(
-        stored.headers.get("location")
-    )
+    stored = _stored(response, secret=())
+    user_id = _about(_person_id(request.path_params.get("user_id")), stored)
     return store.insert_answered(
         session,
         owner=owner,
@@ -277,18 +271,27 @@ def complete(request: Request, response: Response, secret: Sequence[str]) -> Non
     held: Claim | None = request.scope.get(_CLAIM)
     if held is None or response.status_code >= 500:
         return
-    stored = StoredResponse(
-        status=response.status_code,
-        headers=_replayed_headers(response.headers.items()),
-        body=_without(bytes(response.body), secret),
-    )
-    if _store(held.session, held, stored) == "lost":
+    if _store(held.session, held, _stored(response, secret)) == "lost":
         raise _in_flight()
     held.stored = True
 
 
+def _stored(response: Response, secret: Sequence[str]) -> StoredResponse:
+    """What is kept of a response to replay it."""
+    return StoredResponse(
+        status=response.status_code,
+        headers=_replayed_headers(response.headers.items()),
+        body=_without(bytes(response.body), secret),
+    )
+
+
+def _about(user_id: str | None, stored: StoredResponse) -> str | None:
+    """The person a stored response is about: the path's, or the created one's."""
+    return user_id or _person_in(stored.headers.get("location"))
+
+
 def _store(session: Session, held: Claim, stored: StoredResponse) -> str:
-    user_id = held.user_id or _person_in(stored.headers.get("location"))
+    user_id = _about(held.user_id, stored)
     return store.complete(
         session,
         owner=held.owner,

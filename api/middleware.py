@@ -154,7 +154,7 @@ class BodyLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
@@ -218,7 +218,7 @@ async def send_problem(scope: Scope, send: Send, error: ApiError, *, close: bool
     await send({"type": "http.response.body", "body": body})
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands over the buffered body, then waits for the
     client's disconnect as the original would."""
     pending = True

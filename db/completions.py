@@ -85,13 +85,14 @@ def put_completion(
             client_id, external_id = (
                 session.connection().execute(_CLIENT_AND_EXTERNAL_ID, {"user_id": user_id}).one()
             )
-            outbox.emit(
+            outbox.emit_about(
                 session,
                 client_id=client_id,
-                type=EventType.session_completed,
-                data={"user_id": user_id, "external_id": external_id, "session_id": session_id},
-                now=now,
                 user_id=user_id,
+                external_id=external_id,
+                type=EventType.session_completed,
+                now=now,
+                session_id=session_id,
             )
             return new, True
         # A concurrent first report won; overwrite it as a later one would.

@@ -93,14 +93,30 @@ def emit_for_user(
 ) -> str:
     """An event about a person: `data` holds their id, the client's own id for
     them (`external_id`) and the given ids."""
-    return emit(
+    return emit_about(
         session,
         client_id=user.client_id,
-        type=type,
-        data={"user_id": user.id, "external_id": user.external_id, **ids},
-        now=now,
         user_id=user.id,
+        external_id=user.external_id,
+        type=type,
+        now=now,
+        **ids,
     )
+
+
+def emit_about(
+    session: Session,
+    *,
+    client_id: str,
+    user_id: str,
+    external_id: str,
+    type: EventType,
+    now: datetime,
+    **ids: str | int,
+) -> str:
+    """`emit_for_user` for a caller that has the person's ids, not their row."""
+    data: dict[str, str | int] = {"user_id": user_id, "external_id": external_id, **ids}
+    return emit(session, client_id=client_id, type=type, data=data, now=now, user_id=user_id)
 
 
 def erase_user_events(session: Session, *, user_id: str) -> None:
