@@ -31,16 +31,20 @@ import psycopg
 from sqlalchemy import Engine, bindparam, func, select, text
 from sqlmodel import Session
 
+from db.raw import Raw
+
 CHANNEL = "backplan_changes"
 _TOPICS = "backplan.changed_topics"
 # How long a watcher that lost its connection waits before trying again.
 RECONNECT_INTERVAL_S = 1.0
 
-_PG_ANNOUNCE = select(func.pg_notify(CHANNEL, bindparam("topic")))
-_SQLITE_ANNOUNCE = text(
-    "INSERT INTO changes (topic, seq) "
-    "VALUES (:topic, (SELECT coalesce(max(seq), 0) + 1 FROM changes)) "
-    "ON CONFLICT (topic) DO UPDATE SET seq = excluded.seq"
+_PG_ANNOUNCE = Raw(select(func.pg_notify(CHANNEL, bindparam("topic"))))
+_SQLITE_ANNOUNCE = Raw(
+    text(
+        "INSERT INTO changes (topic, seq) "
+        "VALUES (:topic, (SELECT coalesce(max(seq), 0) + 1 FROM changes)) "
+        "ON CONFLICT (topic) DO UPDATE SET seq = excluded.seq"
+    )
 )
 
 
@@ -60,9 +64,9 @@ def announce(session: Session, topic: str) -> None:
         return
     topics.add(topic)
     if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_PG_ANNOUNCE, {"topic": topic})
+        _PG_ANNOUNCE.all(session, {"topic": topic})
     else:
-        session.connection().execute(_SQLITE_ANNOUNCE, {"topic": topic})
+        _SQLITE_ANNOUNCE.run(session, {"topic": topic})
 
 
 def announced(session: Session) -> frozenset[str]:

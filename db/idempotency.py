@@ -18,12 +18,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from db.raw import Raw
 from db.tables import IdempotencyRecord
 
 _KEYS: Table = SQLModel.metadata.tables["idempotency_keys"]
 # Built once, per dialect: INSERT unless the key has a row, telling which.
 _INSERT_ANSWERED = {
-    name: insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key)
+    name: Raw(insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key))
     for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
 
@@ -69,7 +70,8 @@ def insert_answered(
 ) -> bool:
     """Claim a key with its response already stored, in the caller's
     transaction; False, writing nothing, when a row for the key exists (or
-    appeared meanwhile). One Core statement: the fast completion path runs it."""
+    appeared meanwhile). One statement on the driver's cursor (`db.raw`): the
+    fast completion path runs it."""
     values = {
         "owner": owner,
         "key": key,
@@ -86,7 +88,7 @@ def insert_answered(
         "completed_at": now,
     }
     statement = _INSERT_ANSWERED[session.get_bind().dialect.name]
-    return session.connection().execute(statement, values).first() is not None
+    return statement.first(session, values) is not None
 
 
 def take_over(

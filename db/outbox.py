@@ -16,15 +16,20 @@ from enum import StrEnum
 from sqlalchemy import Table, bindparam, delete, insert, select, true
 from sqlmodel import Session, SQLModel, col
 
+from db.raw import Raw
 from db.tables import User, WebhookEvent, new_id
 
 _EVENTS: Table = SQLModel.metadata.tables["webhook_events"]
 _DELIVERIES: Table = SQLModel.metadata.tables["webhook_deliveries"]
 _ENDPOINTS: Table = SQLModel.metadata.tables["webhook_endpoints"]
-_INSERT_EVENT = insert(_EVENTS)
-_SUBSCRIBED = select(_ENDPOINTS.c.id, _ENDPOINTS.c.events).where(
-    _ENDPOINTS.c.client_id == bindparam("client_id"), _ENDPOINTS.c.enabled.is_(true())
+# On the driver's cursor (`db.raw`): every completion writes an event.
+_INSERT_EVENT = Raw(insert(_EVENTS))
+_SUBSCRIBED = Raw(
+    select(_ENDPOINTS.c.id, _ENDPOINTS.c.events).where(
+        _ENDPOINTS.c.client_id == bindparam("client_id"), _ENDPOINTS.c.enabled.is_(true())
+    )
 )
+_INSERT_DELIVERY = Raw(insert(_DELIVERIES))
 
 
 class EventType(StrEnum):
@@ -51,9 +56,8 @@ def emit(
 ) -> str:
     """Write an event and queue it for each of the client's enabled endpoints
     subscribed to its type, in the caller's transaction; the event's id.
-    Core statements: every completion writes one."""
+    Every completion writes one."""
     event_id = new_event_id()
-    connection = session.connection()
     event = {
         "id": event_id,
         "client_id": client_id,
@@ -62,8 +66,8 @@ def emit(
         "payload": _body(type, data, now),
         "created_at": now,
     }
-    connection.execute(_INSERT_EVENT, event)
-    endpoints = connection.execute(_SUBSCRIBED, {"client_id": client_id}).all()
+    _INSERT_EVENT.run(session, event)
+    endpoints = _SUBSCRIBED.all(session, {"client_id": client_id})
     deliveries = [
         {
             "id": new_id(),
@@ -83,8 +87,7 @@ def emit(
         for endpoint_id, events in endpoints
         if type.value in events
     ]
-    if deliveries:
-        connection.execute(insert(_DELIVERIES), deliveries)
+    _INSERT_DELIVERY.many(session, deliveries)
     return event_id
 
 

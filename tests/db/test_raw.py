@@ -1,0 +1,142 @@
+"""`db.raw.Raw` reads and writes exactly what SQLAlchemy's own execution does."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import Table, bindparam, func, insert, literal, select
+from sqlmodel import Session, SQLModel
+
+from db import completions
+from db.raw import Raw
+from programs import Completion as CompletionReport
+from tests.conftest import NOW
+from tests.db.test_repositories import new_user, planned, store
+
+COMPLETIONS: Table = SQLModel.metadata.tables["completions"]
+SESSIONS: Table = SQLModel.metadata.tables["planned_sessions"]
+BY_USER = select(*COMPLETIONS.c, SESSIONS.c.date, SESSIONS.c.content).join(
+    SESSIONS,
+    (SESSIONS.c.user_id == COMPLETIONS.c.user_id) & (SESSIONS.c.id == COMPLETIONS.c.session_id),
+)
+
+
+def reported(session: Session) -> str:
+    user = new_user(session)
+    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
+    store(session, user.id, "2026-W48", planned("b", date(2026, 11, 23)))
+    for session_id, skipped in (("a", ("cat-cow",)), ("b", ())):
+        report = CompletionReport(
+            completed_at=NOW, pain_during=1, effort=3, pain_before=None, skipped=skipped
+        )
+        completions.put_completion(
+            session, user_id=user.id, session_id=session_id, report=report, notes="ok", now=NOW
+        )
+    return user.id
+
+
+def test_rows_match_sqlalchemy_execution(session: Session) -> None:
+    user_id = reported(session)
+    statement = BY_USER.where(COMPLETIONS.c.user_id == bindparam("user_id")).order_by(
+        COMPLETIONS.c.session_id
+    )
+    expected = [tuple(row) for row in session.execute(statement, {"user_id": user_id})]
+    rows = Raw(statement).all(session, {"user_id": user_id})
+    assert rows == expected
+    assert len(rows) == 2
+    first = rows[0]
+    # Types come back as SQLAlchemy gives them: aware UTC datetimes, dates, JSON.
+    assert first[2] == NOW
+    assert first[2].tzinfo is not None
+    assert isinstance(first[-2], date)
+    assert first[7] == ["cat-cow"]
+    assert Raw(statement).first(session, {"user_id": user_id}) == expected[0]
+    assert Raw(statement).first(session, {"user_id": "nobody"}) is None
+
+
+def test_writes_read_back_as_sqlalchemy_wrote_them(session: Session) -> None:
+    user_id = reported(session)
+    later = datetime(2026, 11, 24, 7, 30, 15, 123456, tzinfo=UTC)
+    store(
+        session,
+        user_id,
+        "2026-W49",
+        planned("c", date(2026, 11, 30)),
+        planned("d", date(2026, 12, 1)),
+    )
+    values = {
+        "user_id": user_id,
+        "completed_at": later,
+        "pain_during": 2,
+        "effort": 4,
+        "pain_before": 1,
+        "pain_next_morning": None,
+        "skipped": ["bird-dog"],
+        "notes": None,
+        "created_at": later,
+        "updated_at": later,
+    }
+    returning = insert(COMPLETIONS).returning(COMPLETIONS.c.session_id, COMPLETIONS.c.created_at)
+    assert Raw(returning).first(session, {**values, "session_id": "c"}) == ("c", later)
+    session.execute(insert(COMPLETIONS), {**values, "session_id": "d"})
+    rows = Raw(BY_USER.where(COMPLETIONS.c.session_id > "b")).all(session)
+    written, by_core = sorted(rows)
+    # Every completion column alike, written by Raw (c) and by Core (d).
+    assert written[2:-2] == by_core[2:-2]
+    assert written[2] == later == by_core[2]
+    assert written[7] == ["bird-dog"] == by_core[7]
+
+
+def test_many_and_run(session: Session) -> None:
+    user_id = reported(session)
+    store(
+        session,
+        user_id,
+        "2026-W49",
+        planned("c", date(2026, 11, 30)),
+        planned("d", date(2026, 12, 1)),
+    )
+    rows = [
+        {
+            "user_id": user_id,
+            "session_id": session_id,
+            "completed_at": NOW,
+            "pain_during": 0,
+            "effort": 1,
+            "pain_before": None,
+            "pain_next_morning": None,
+            "skipped": [],
+            "notes": None,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        for session_id in ("c", "d")
+    ]
+    Raw(insert(COMPLETIONS)).many(session, rows)
+    Raw(insert(COMPLETIONS)).many(session, [])
+    counted = (
+        select(func.count())
+        .select_from(COMPLETIONS)
+        .where(COMPLETIONS.c.user_id == bindparam("user_id"))
+    )
+    assert Raw(counted).first(session, {"user_id": user_id}) == (4,)
+    touched = Raw(
+        COMPLETIONS.update()
+        .where(COMPLETIONS.c.user_id == bindparam("user_id"))
+        .values(effort=bindparam("effort"))
+    )
+    assert touched.run(session, {"user_id": user_id, "effort": 9}) == 4
+
+
+def test_literals_in_the_statement_are_sent(session: Session) -> None:
+    statement = select(literal("backplan") + bindparam("suffix"), literal(41) + 1)
+    assert Raw(statement).first(session, {"suffix": "!"}) == ("backplan!", 42)
+
+
+def test_expanding_parameters_are_refused(session: Session) -> None:
+    statement = select(COMPLETIONS.c.user_id).where(
+        COMPLETIONS.c.session_id.in_(bindparam("ids", expanding=True))
+    )
+    with pytest.raises(ValueError, match="ids"):
+        Raw(statement).all(session, {"ids": ["a"]})
