@@ -31,7 +31,15 @@ from programs.models import (
     Weekday,
 )
 from programs.planner import first_ready_day, plan_week, session_volume, summarize
-from programs.progress import NextStage, Progress, StageProgress, WeekProgress, progress
+from programs.progress import (
+    NextStage,
+    Progress,
+    StageProgress,
+    WeekProgress,
+    current_stage,
+    plan_with_stage,
+    progress,
+)
 from programs.readiness import Readiness, assess, safety_notes
 from programs.weeks import IsoWeek
 
@@ -72,9 +80,11 @@ __all__ = [
     "Weekday",
     "all_exercises",
     "assess",
+    "current_stage",
     "first_ready_day",
     "get_exercise",
     "plan_week",
+    "plan_with_stage",
     "progress",
     "safety_notes",
     "session_volume",

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 from programs import constants as c
 from programs.education import weekly_tip
@@ -26,7 +27,7 @@ from programs.models import (
     StageRef,
 )
 from programs.readiness import Readiness, assess, safety_notes
-from programs.replay import Replay, State, Timeline, draft_week, start_state
+from programs.replay import Replay, State, Timeline, WeekRecord, draft_week, start_state
 from programs.sessions import ABDOMINAL, Draft, Item
 from programs.stages import (
     STAGE_ENTRY_AEROBIC_MINUTES,
@@ -66,19 +67,50 @@ def plan_week(
     stage: int | None = None,
 ) -> Plan:
     """The plan for `week`, as seen on `today`. `stage` forces a stage for previews."""
+    return replayed_plan(
+        person_id=person_id,
+        profile=profile,
+        week=week,
+        today=today,
+        history=history,
+        episodes=episodes,
+        stage=stage,
+    ).plan
+
+
+class ReplayedPlan(NamedTuple):
+    """A week's plan with what replaying the history up to it found."""
+
+    plan: Plan
+    start: date | None  # the program's start, None while referred
+    record: WeekRecord | None  # the week as replayed; None when no replay ran
+
+
+def replayed_plan(
+    *,
+    person_id: str,
+    profile: Profile,
+    week: IsoWeek,
+    today: date,
+    history: Sequence[SessionLog] = (),
+    episodes: Sequence[Episode] = (),
+    stage: int | None = None,
+) -> ReplayedPlan:
+    """`plan_week`, with the program's start and the replayed week's record."""
     timeline = Timeline(episodes)
     ref = today if today in week else week.monday()
     readiness = timeline.assess(ref)
     start = profile.program_start or first_ready_day(episodes=episodes, today=today)
     if start is None:  # referred today: no program has started
-        return _not_ready(week, timeline.assess(today))
+        return ReplayedPlan(_not_ready(week, timeline.assess(today)), None, None)
     if readiness.status is ReadinessStatus.refer:
-        return _not_ready(week, readiness)
+        return ReplayedPlan(_not_ready(week, readiness), start, None)
     upcoming = [d for d in week.days() if d >= ref]
     if not any(timeline.status(d) is ReadinessStatus.ready for d in upcoming):
-        return _not_ready(week, readiness)
+        return ReplayedPlan(_not_ready(week, readiness), start, None)
 
     replay = Replay(profile=profile, program_start=start, history=history, timeline=timeline)
+    record: WeekRecord | None = None
     if stage is None:
         _, state, last_morning = replay.run(week)
         record, _ = replay.week(week, state, last_morning)
@@ -89,7 +121,7 @@ def plan_week(
     drafts = draft_week(profile, state, days, red_on=red_on)
     sessions = tuple(_session(person_id, draft) for draft in drafts)
     balance, aerobic, strength = summarize(sessions)
-    return Plan(
+    plan = Plan(
         week=str(week),
         status=ReadinessStatus.ready,
         reasons=readiness.reasons,
@@ -105,6 +137,7 @@ def plan_week(
         education=weekly_tip(week_in_program=max(0, week.weeks_since(IsoWeek.of(start)))),
         safety=safety_notes(),
     )
+    return ReplayedPlan(plan, start, record)
 
 
 def session_volume(session: PlannedSession) -> tuple[int, int]:

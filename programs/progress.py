@@ -8,8 +8,16 @@ from math import ceil
 from operator import attrgetter
 
 from programs import constants as c
-from programs.models import Episode, Frozen, PainSignal, Profile, ReadinessStatus, SessionLog
-from programs.planner import first_ready_day
+from programs.models import (
+    Episode,
+    Frozen,
+    PainSignal,
+    Plan,
+    Profile,
+    ReadinessStatus,
+    SessionLog,
+)
+from programs.planner import first_ready_day, replayed_plan
 from programs.replay import Replay, State, Timeline, WeekRecord
 from programs.stages import FINAL_STAGE, STAGE_NAMES
 from programs.weeks import IsoWeek
@@ -73,21 +81,77 @@ def progress(
     record, _ = replay.week(current, state, last_morning)
     records.append(record)
     state = record.state
-    since = state.since or start
     weeks = tuple(_week(r) for r in records)
     previous = next((r for r in reversed(records[:-1]) if r.planned), None)
     return Progress(
         status=status,
-        stage=StageProgress(
-            number=state.stage,
-            name=STAGE_NAMES[state.stage],
-            since=since,
-            weeks_in_stage=max(0, (today - since).days) // 7,
-        ),
+        stage=_stage(state, start=start, today=today),
         weeks=weeks,
         streak_weeks=_streak_weeks(records),
         streak_sessions=_streak_sessions(history, today),
         next_stage=_next_stage(state, record, previous, history=history, today=today),
+    )
+
+
+def plan_with_stage(
+    *,
+    person_id: str,
+    profile: Profile,
+    week: IsoWeek,
+    today: date,
+    history: Sequence[SessionLog] = (),
+    episodes: Sequence[Episode] = (),
+) -> tuple[Plan, StageProgress | None]:
+    """`plan_week` and `progress(...).stage`, as serving a week needs both: for
+    this week, from one replay of the history.
+
+    The stage is the same whether or not `history` holds the week's own
+    sessions (stored when first served): replaying a week reads only their
+    dates, which are the days the week was planned on, and their completions."""
+    planned = replayed_plan(
+        person_id=person_id,
+        profile=profile,
+        week=week,
+        today=today,
+        history=history,
+        episodes=episodes,
+    )
+    start, record = planned.start, planned.record
+    if start is None or start > today:
+        return planned.plan, None
+    if record is not None and week == IsoWeek.of(today):
+        return planned.plan, _stage(record.state, start=start, today=today)
+    stage = current_stage(profile=profile, today=today, history=history, episodes=episodes)
+    return planned.plan, stage
+
+
+def current_stage(
+    *,
+    profile: Profile,
+    today: date,
+    history: Sequence[SessionLog] = (),
+    episodes: Sequence[Episode] = (),
+) -> StageProgress | None:
+    """`progress(...).stage` alone: the stage, without the weeks' figures."""
+    start = profile.program_start or first_ready_day(episodes=episodes, today=today)
+    if start is None or start > today:
+        return None
+    replay = Replay(
+        profile=profile, program_start=start, history=history, timeline=Timeline(episodes)
+    )
+    current = IsoWeek.of(today)
+    _, state, last_morning = replay.run(current)
+    record, _ = replay.week(current, state, last_morning)
+    return _stage(record.state, start=start, today=today)
+
+
+def _stage(state: State, *, start: date, today: date) -> StageProgress:
+    since = state.since or start
+    return StageProgress(
+        number=state.stage,
+        name=STAGE_NAMES[state.stage],
+        since=since,
+        weeks_in_stage=max(0, (today - since).days) // 7,
     )
 
 
