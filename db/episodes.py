@@ -10,12 +10,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from db import changes
 from db.errors import NotFound
+from db.raw import Raw
 from db.tables import Episode
 from programs import Episode as EpisodeReport
 
 _EPISODES: Table = SQLModel.metadata.tables["episodes"]
-# Built once: run on every plan, progress and readiness.
-_REPORTS = (
+# Built once, run on the driver's cursor (`db.raw`): on every plan, progress
+# and readiness.
+_REPORTS = Raw(
     core_select(
         _EPISODES.c.onset_date,
         _EPISODES.c.pain_now,
@@ -74,8 +76,8 @@ def list_reports(session: Session, *, user_id: str) -> list[EpisodeReport]:
                 "cleared_by_clinician": cleared_by_clinician,
             }
         )
-        for onset_date, pain_now, red_flags, resolved_on, cleared_by_clinician in session.execute(
-            _REPORTS, {"user_id": user_id}
+        for onset_date, pain_now, red_flags, resolved_on, cleared_by_clinician in _REPORTS.all(
+            session, {"user_id": user_id}
         )
     ]
 

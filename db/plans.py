@@ -9,15 +9,16 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import from_json
-from sqlalchemy import Select, Table, Text, bindparam, insert, select, type_coerce
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Select, Table, Text, bindparam, cast, insert, select, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, and_, col
 
 from db import changes
 from db.errors import NotFound
-from db.tables import Completion, PlannedSessionRow
+from db.raw import Raw
+from db.tables import Completion, PlannedSessionRow, User
 from programs import Completion as CompletionReport
-from programs import PlannedSession, SessionLog
+from programs import PlannedSession, Profile, SessionLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ class SessionToStore:
     planned: PlannedSession
     aerobic_minutes: int
     strength_seconds: int
+    # The session as JSON (`content_of`), when the caller serialized it already.
+    content: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +50,46 @@ class WeekSession:
     planned: PlannedSession
 
 
-# Statements of the hot reads, built once: Core on the tables, so a call
-# neither rebuilds them nor goes through the ORM's loading.
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A user as planning reads them: ids, time zone, program start and the
+    profile's fields, without loading the row as an object."""
+
+    id: str
+    client_id: str
+    external_id: str
+    timezone: str
+    program_start: date | None
+    program_start_given: bool
+    training_days: list[str]
+    session_minutes: int
+    fitness_level: str
+    equipment: list[str]
+    aerobic_activities: list[str]
+    birth_year: int | None
+
+    @property
+    def profile(self) -> Profile:
+        """The engine's profile, as `db.users.profile_of` gives it."""
+        return Profile.model_validate(
+            {
+                "training_days": self.training_days,
+                "session_minutes": self.session_minutes,
+                "fitness_level": self.fitness_level,
+                "equipment": self.equipment,
+                "aerobic_activities": self.aerobic_activities,
+                "birth_year": self.birth_year,
+                "program_start": self.program_start,
+            }
+        )
+
+
+# Statements of the hot reads and writes, built once: Core on the tables, run
+# on the driver's cursor (`db.raw`), so a call neither rebuilds them nor goes
+# through SQLAlchemy's execution and the ORM's loading.
 _SESSIONS: Table = SQLModel.metadata.tables["planned_sessions"]
 _COMPLETIONS: Table = SQLModel.metadata.tables["completions"]
+_USERS: Table = SQLModel.metadata.tables["users"]
 _SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
     _COMPLETIONS,
     and_(
@@ -58,7 +97,7 @@ _SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
         _COMPLETIONS.c.session_id == _SESSIONS.c.id,
     ),
 )
-_HISTORY = (
+_HISTORY = Raw(
     select(
         _SESSIONS.c.id,
         _SESSIONS.c.date,
@@ -75,7 +114,7 @@ _HISTORY = (
     .where(_SESSIONS.c.user_id == bindparam("user_id"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
-_WEEK = (
+_WEEK = Raw(
     select(
         _SESSIONS.c.id,
         _SESSIONS.c.date,
@@ -86,11 +125,46 @@ _WEEK = (
     .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.week == bindparam("week"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
-_INSERT_SESSIONS = insert(_SESSIONS)
+# The content goes in as the JSON text `content_of` made (SQLite keeps it as
+# given; PostgreSQL casts it to its json type): not dumped again by `json`.
+_SESSION_VALUES: dict[str, Any] = {column.name: bindparam(column.name) for column in _SESSIONS.columns}
+_INSERT_SESSIONS = {
+    "sqlite": Raw(
+        insert(_SESSIONS).values({**_SESSION_VALUES, "content": bindparam("content", type_=Text)})
+    ),
+    "postgresql": Raw(
+        insert(_SESSIONS).values(
+            {**_SESSION_VALUES, "content": cast(bindparam("content", type_=Text), JSON)}
+        )
+    ),
+}
 _WEEKS: Table = SQLModel.metadata.tables["stored_weeks"]
-_INSERT_WEEK = insert(_WEEKS)
-_IS_STORED = select(_WEEKS.c.week).where(
-    _WEEKS.c.user_id == bindparam("user_id"), _WEEKS.c.week == bindparam("week")
+# Insert-once without a savepoint: a week a concurrent request stored first
+# (PostgreSQL waits for it to commit) inserts nothing.
+_INSERT_WEEK = {
+    "sqlite": Raw(sqlite.insert(_WEEKS).on_conflict_do_nothing()),
+    "postgresql": Raw(postgresql.insert(_WEEKS).on_conflict_do_nothing()),
+}
+_IS_STORED = Raw(
+    select(_WEEKS.c.week).where(
+        _WEEKS.c.user_id == bindparam("user_id"), _WEEKS.c.week == bindparam("week")
+    )
+)
+_PERSON = Raw(
+    select(
+        _USERS.c.id,
+        _USERS.c.client_id,
+        _USERS.c.external_id,
+        _USERS.c.timezone,
+        _USERS.c.program_start,
+        _USERS.c.program_start_given,
+        _USERS.c.training_days,
+        _USERS.c.session_minutes,
+        _USERS.c.fitness_level,
+        _USERS.c.equipment,
+        _USERS.c.aerobic_activities,
+        _USERS.c.birth_year,
+    ).where(_USERS.c.id == bindparam("user_id"), _USERS.c.client_id == bindparam("client_id"))
 )
 _HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
 
@@ -122,13 +196,40 @@ def _with_completions(*columns: Any) -> Select[Any]:
     )
 
 
+def find_person(session: Session, *, client_id: str, user_id: str) -> Person:
+    """The client's user as planning reads them; NotFound for an unknown id
+    and for another client's user alike (as `db.users.get_user`)."""
+    found = _PERSON.first(session, {"user_id": user_id, "client_id": client_id})
+    if found is None:
+        raise NotFound("user", user_id)
+    return Person(*found)
+
+
+def person_of(user: User) -> Person:
+    """A loaded user row as planning reads it."""
+    return Person(
+        id=user.id,
+        client_id=user.client_id,
+        external_id=user.external_id,
+        timezone=user.timezone,
+        program_start=user.program_start,
+        program_start_given=user.program_start_given,
+        training_days=user.training_days,
+        session_minutes=user.session_minutes,
+        fitness_level=user.fitness_level,
+        equipment=user.equipment,
+        aerobic_activities=user.aerobic_activities,
+        birth_year=user.birth_year,
+    )
+
+
 def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
     """Every stored session of the user with its completion, as the engine's
     history: one query whatever its length, without the sessions' content.
 
     Validated in one call for the whole list: the rows' own values, as
     `store_week` and `db.completions` wrote them."""
-    rows = session.execute(_HISTORY, {"user_id": user_id}).all()
+    rows = _HISTORY.all(session, {"user_id": user_id})
     return _HISTORY_ADAPTER.validate_python(
         [
             {
@@ -189,7 +290,7 @@ def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSessio
 def week_sessions(session: Session, *, user_id: str, week: str) -> list[WeekSession]:
     """The week's stored sessions, in date order, with whether each was
     reported done: `load_week` without loading the rows as objects."""
-    rows = session.execute(_WEEK, {"user_id": user_id, "week": week}).all()
+    rows = _WEEK.all(session, {"user_id": user_id, "week": week})
     return [
         WeekSession(
             id=session_id,
@@ -214,8 +315,12 @@ def report_of(completion: Completion) -> CompletionReport:
 
 def is_stored(session: Session, *, user_id: str, week: str) -> bool:
     """Whether the user's `week` was stored (served once since it began)."""
-    found = session.execute(_IS_STORED, {"user_id": user_id, "week": week})
-    return found.first() is not None
+    return _IS_STORED.first(session, {"user_id": user_id, "week": week}) is not None
+
+
+def content_of(planned: PlannedSession) -> bytes:
+    """A session as stored: its JSON, exactly as it is served."""
+    return planned.__pydantic_serializer__.to_json(planned)
 
 
 def store_week(
@@ -228,10 +333,11 @@ def store_week(
 ) -> bool:
     """Store a week's sessions once. False when a concurrent request stored it
     first; then read that request's sessions instead."""
-    try:
-        with session.begin_nested():
-            session.execute(_INSERT_WEEK, {"user_id": user_id, "week": week, "stored_at": now})
-    except IntegrityError:
+    dialect = session.get_bind().dialect.name
+    stored = _INSERT_WEEK[dialect].run(
+        session, {"user_id": user_id, "week": week, "stored_at": now}
+    )
+    if not stored:
         return False
     rows = [
         {
@@ -240,7 +346,7 @@ def store_week(
             "week": week,
             "date": item.planned.date,
             "position": position,
-            "content": item.planned.model_dump(mode="json"),
+            "content": (item.content or content_of(item.planned)).decode(),
             "aerobic_minutes": item.aerobic_minutes,
             "strength_seconds": item.strength_seconds,
             "eased": item.planned.eased,
@@ -249,8 +355,7 @@ def store_week(
         }
         for position, item in enumerate(sessions)
     ]
-    if rows:
-        session.execute(_INSERT_SESSIONS, rows)
+    _INSERT_SESSIONS[dialect].many(session, rows)
     changes.announce(session, changes.user_topic(user_id))
     return True
 

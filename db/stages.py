@@ -4,29 +4,33 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
 from db import outbox
+from db.errors import NotFound
 from db.outbox import EventType
-from db.tables import StageChange, User
+from db.raw import Raw
+from db.tables import StageChange, new_id
 
-# Built once: Core statements on the tables, run on every plan and progress.
+# Built once: statements on the tables, run on the driver's cursor (`db.raw`)
+# on every plan and progress.
 _USERS: Table = SQLModel.metadata.tables["users"]
 _STAGES: Table = SQLModel.metadata.tables["stage_changes"]
 # NO KEY UPDATE lets rows referring to the person be written meanwhile.
-_LOCK_USER = (
-    core_select(_USERS.c.id)
+_LOCK_USER = Raw(
+    core_select(_USERS.c.client_id, _USERS.c.external_id)
     .where(_USERS.c.id == bindparam("user_id"))
     .with_for_update(key_share=True)
 )
-_LATEST_STAGE = (
+_LATEST_STAGE = Raw(
     core_select(_STAGES.c.stage)
     .where(_STAGES.c.user_id == bindparam("user_id"))
     .order_by(_STAGES.c.recorded_at.desc(), _STAGES.c.since.desc())
     .limit(1)
 )
+_INSERT_STAGE = Raw(insert(_STAGES))
 
 
 def latest_stage(session: Session, *, user_id: str) -> StageChange | None:
@@ -47,15 +51,20 @@ def record_stage(
     # Two requests for one person would both see the same latest row and record
     # the change twice: lock the person first (PostgreSQL; a SQLite transaction
     # holds the write lock already).
-    session.execute(_LOCK_USER, {"user_id": user_id})
-    if session.execute(_LATEST_STAGE, {"user_id": user_id}).scalar() == stage:
+    person = _LOCK_USER.first(session, {"user_id": user_id})
+    if person is None:
+        raise NotFound("user", user_id)
+    latest = _LATEST_STAGE.first(session, {"user_id": user_id})
+    if latest is not None and latest[0] == stage:
         return None
-    change = StageChange(user_id=user_id, stage=stage, since=since, recorded_at=now)
-    session.add(change)
-    session.flush()
-    outbox.emit_for_user(
+    change = StageChange(id=new_id(), user_id=user_id, stage=stage, since=since, recorded_at=now)
+    _INSERT_STAGE.run(session, change.model_dump())
+    client_id, external_id = person
+    outbox.emit_about(
         session,
-        user=session.get_one(User, user_id),
+        client_id=client_id,
+        user_id=user_id,
+        external_id=external_id,
         type=EventType.stage_changed,
         now=now,
         stage=stage,

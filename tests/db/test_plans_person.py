@@ -1,0 +1,83 @@
+"""What planning reads and writes on the driver's cursor (`db.raw`): the
+person, and a week stored once, as the ORM would read them."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from db import plans, users
+from db.errors import NotFound
+from db.tables import PlannedSessionRow
+from programs import Block, BlockType, PlannedSession, Profile, Weekday
+from tests.conftest import NOW
+from tests.db.test_repositories import new_client, new_user, planned, store
+
+
+def test_a_person_reads_as_their_user_row(session: Session) -> None:
+    client_id = new_client(session)
+    profile = Profile(
+        training_days=(Weekday.fri, Weekday.mon),
+        session_minutes=45,
+        fitness_level="high",
+        equipment=("band", "mat"),
+        aerobic_activities=("cycling", "walking"),
+        birth_year=1961,
+        program_start=date(2026, 11, 2),
+    )
+    user = users.create_user(
+        session,
+        client_id=client_id,
+        external_id="p-1",
+        timezone="Europe/London",
+        profile=profile,
+        program_start_given=True,
+        now=NOW,
+    )
+    person = plans.find_person(session, client_id=client_id, user_id=user.id)
+    assert person == plans.person_of(user)
+    assert (person.external_id, person.timezone, person.program_start_given) == (
+        "p-1",
+        "Europe/London",
+        True,
+    )
+    assert person.profile == users.profile_of(user) == profile
+
+
+def test_another_clients_person_is_not_found(session: Session) -> None:
+    user = new_user(session)
+    with pytest.raises(NotFound):
+        plans.find_person(session, client_id=new_client(session, "other"), user_id=user.id)
+    with pytest.raises(NotFound):
+        plans.find_person(session, client_id=user.client_id, user_id="nobody")
+
+
+def test_stored_content_is_the_sessions_json_and_reads_back_alike(session: Session) -> None:
+    user = new_user(session)
+    text = PlannedSession(
+        id="a",
+        date=date(2026, 11, 16),
+        minutes=20,
+        blocks=(Block(type=BlockType.warm_up, minutes=20, exercises=()),),
+        # Not ASCII: kept as it is, in UTF-8.
+        healthkit_activity="Préparation à 30 °C",
+    )
+    content = plans.content_of(text)
+    item = plans.SessionToStore(
+        planned=text, aerobic_minutes=0, strength_seconds=0, content=content
+    )
+    assert plans.store_week(session, user_id=user.id, week="2026-W47", sessions=[item], now=NOW)
+    row = session.exec(select(PlannedSessionRow).where(PlannedSessionRow.user_id == user.id)).one()
+    assert row.content == text.model_dump(mode="json")
+    read = plans.week_sessions(session, user_id=user.id, week="2026-W47")
+    assert [entry.planned for entry in read] == [text]
+
+
+def test_a_week_stored_twice_in_one_transaction_keeps_the_first(session: Session) -> None:
+    # Insert-once without a savepoint: the transaction goes on after the second try.
+    user = new_user(session)
+    assert store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
+    assert not store(session, user.id, "2026-W47", planned("b", date(2026, 11, 17)))
+    assert store(session, user.id, "2026-W48", planned("c", date(2026, 11, 23)))
+    history = plans.load_history(session, user_id=user.id)
+    assert [log.session_id for log in history] == ["a", "c"]
