@@ -9,8 +9,8 @@ replaced by the engine's eased version, keeping their ids.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -23,17 +23,15 @@ from db import plans as plan_store
 from db import stages as stage_store
 from db import users as user_store
 from db.outbox import EventType
-from db.plans import SessionToStore
+from db.plans import Person, SessionToStore
 from db.tables import Episode, User
 from programs import (
     IsoWeek,
     Plan,
     PlannedSession,
-    Profile,
     Progress,
     Readiness,
     ReadinessStatus,
-    SessionLog,
 )
 
 # Product decisions, not clinical rules. The engine replays every week from the
@@ -146,40 +144,51 @@ def refresh_default_start(session: Session, *, user: User, now: datetime) -> Non
         user_store.set_program_start(session, user=user, start=start, now=now)
 
 
-def serve_plan(session: Session, *, user: User, week: IsoWeek | None, now: datetime) -> PlanPublic:
+@dataclass(frozen=True, slots=True)
+class ServedWeek:
+    """A served week's plan and, when this request stored its sessions, their
+    JSON as stored (`db.plans.content_of`), in the plan's order: the same
+    bytes its body holds, so they are serialized once."""
+
+    plan: PlanPublic
+    stored: tuple[bytes, ...] | None = None
+
+
+def serve_plan(
+    session: Session, *, user: User | Person, week: IsoWeek | None, now: datetime
+) -> PlanPublic:
     """The plan for `week` (default: this week), stored once the week has begun."""
-    today = local_today(user, now)
+    return serve_week(session, person=_person(user), week=week, now=now).plan
+
+
+def serve_week(
+    session: Session, *, person: Person, week: IsoWeek | None, now: datetime
+) -> ServedWeek:
+    """`serve_plan`, with the sessions' JSON when they were stored now."""
+    today = local_date(person.timezone, now)
     week = week or IsoWeek.of(today)
     if week.weeks_since(IsoWeek.of(today)) > PREVIEW_WEEKS_AHEAD:
         last = IsoWeek.of(today).shift(PREVIEW_WEEKS_AHEAD)
         raise programs.InvalidWeek(f"{week}: plans can be previewed up to {last}")
-    episodes = episodes_of(session, user=user)
-    _set_start_once_ready(session, user=user, episodes=episodes, today=today, now=now)
-    profile = user_store.profile_of(user)
-    history = plan_store.load_history(session, user_id=user.id)
-    plan = programs.plan_week(
-        person_id=user.id,
-        profile=profile,
+    episodes = episode_store.list_reports(session, user_id=person.id)
+    person = _set_start_once_ready(session, person=person, episodes=episodes, today=today, now=now)
+    history = plan_store.load_history(session, user_id=person.id)
+    # The stage does not depend on whether the history holds this week's
+    # sessions (`programs.plan_with_stage`): it holds for what is stored below.
+    plan, stage = programs.plan_with_stage(
+        person_id=person.id,
+        profile=person.profile,
         week=week,
         today=today,
         history=history,
         episodes=episodes,
     )
     begun = week.monday() <= today
+    stored = None
     if begun and plan.status is ReadinessStatus.ready:
-        plan, history = _keep_stored(
-            session, user=user, plan=plan, history=history, today=today, now=now
-        )
-    _record_stage(
-        session,
-        user=user,
-        profile=profile,
-        history=history,
-        episodes=episodes,
-        today=today,
-        now=now,
-    )
-    return public_plan(plan, preview=not begun)
+        plan, stored = _keep_stored(session, person_id=person.id, plan=plan, today=today, now=now)
+    _record_stage(session, user_id=person.id, stage=stage, now=now)
+    return ServedWeek(public_plan(plan, preview=not begun), stored)
 
 
 def public_plan(plan: Plan, *, preview: bool) -> PlanPublic:
@@ -188,66 +197,63 @@ def public_plan(plan: Plan, *, preview: bool) -> PlanPublic:
     return PlanPublic.model_construct(**dict(plan), preview=preview)
 
 
-def serve_progress(session: Session, *, user: User, now: datetime) -> Progress:
-    today = local_today(user, now)
-    episodes = episodes_of(session, user=user)
-    history = plan_store.load_history(session, user_id=user.id)
-    return _record_stage(
-        session,
-        user=user,
-        profile=user_store.profile_of(user),
+def serve_progress(session: Session, *, user: User | Person, now: datetime) -> Progress:
+    person = _person(user)
+    today = local_date(person.timezone, now)
+    episodes = episode_store.list_reports(session, user_id=person.id)
+    history = plan_store.load_history(session, user_id=person.id)
+    result = programs.progress(
+        person_id=person.id,
+        profile=person.profile,
+        today=today,
         history=history,
         episodes=episodes,
-        today=today,
-        now=now,
     )
+    _record_stage(session, user_id=person.id, stage=result.stage, now=now)
+    return result
+
+
+def _person(user: User | Person) -> Person:
+    return user if isinstance(user, Person) else plan_store.person_of(user)
 
 
 def _set_start_once_ready(
     session: Session,
     *,
-    user: User,
+    person: Person,
     episodes: Sequence[programs.Episode],
     today: date,
     now: datetime,
-) -> None:
+) -> Person:
     # A referral leaves the default start unset; the first plan fetch after it
     # is lifted sets it.
-    if user.program_start is None and not user.program_start_given:
+    if person.program_start is None and not person.program_start_given:
         start = programs.first_ready_day(episodes=episodes, today=today)
         if start is not None:
+            user = user_store.get_user(session, client_id=person.client_id, user_id=person.id)
             user_store.set_program_start(session, user=user, start=start, now=now)
+            return replace(person, program_start=start)
+    return person
 
 
 def _keep_stored(
-    session: Session,
-    *,
-    user: User,
-    plan: Plan,
-    history: list[SessionLog],
-    today: date,
-    now: datetime,
-) -> tuple[Plan, list[SessionLog]]:
-    """The plan with the week's stored sessions, and the history with what
-    this wrote."""
+    session: Session, *, person_id: str, plan: Plan, today: date, now: datetime
+) -> tuple[Plan, tuple[bytes, ...] | None]:
+    """The plan with the week's stored sessions, and, when this stored them,
+    their JSON."""
     week = plan.week
-    stored = plan_store.week_sessions(session, user_id=user.id, week=week)
+    stored = plan_store.week_sessions(session, user_id=person_id, week=week)
     if not stored:
         if not plan.sessions:
-            return plan, history
+            return plan, None
         items = [_to_store(planned) for planned in plan.sessions]
-        if plan_store.store_week(session, user_id=user.id, week=week, sessions=items, now=now):
-            # The history as it now reads: no other stored session falls in
-            # this week, so ordering by date puts the new ones where the
-            # store's (date, position) order does.
-            logs = plan_store.logs_of(items)
-            return plan, sorted([*history, *logs], key=attrgetter("date"))
+        if plan_store.store_week(session, user_id=person_id, week=week, sessions=items, now=now):
+            return plan, tuple(item.content for item in items if item.content is not None)
         # A concurrent first request stored the week: serve its sessions.
-        stored = plan_store.week_sessions(session, user_id=user.id, week=week)
+        stored = plan_store.week_sessions(session, user_id=person_id, week=week)
 
     fresh = {planned.id: planned for planned in plan.sessions}
     sessions: list[PlannedSession] = []
-    changed = False
     for item in stored:
         current = item.planned
         newer = fresh.get(item.id)
@@ -258,9 +264,9 @@ def _keep_stored(
             and newer.eased
             and newer != current
         ):
-            row = plan_store.get_session_row(session, user_id=user.id, session_id=item.id)
+            row = plan_store.get_session_row(session, user_id=person_id, session_id=item.id)
             plan_store.replace_session(session, row=row, item=_to_store(newer), now=now)
-            current, changed = newer, True
+            current = newer
         sessions.append(current)
     balance, aerobic, strength = programs.summarize(sessions)
     update = {
@@ -269,36 +275,24 @@ def _keep_stored(
         "aerobic_minutes": aerobic,
         "strength_seconds": strength,
     }
-    if changed:
-        history = plan_store.load_history(session, user_id=user.id)
-    return plan.model_copy(update=update), history
+    return plan.model_copy(update=update), None
 
 
 def _to_store(planned: PlannedSession) -> SessionToStore:
     aerobic, strength = programs.session_volume(planned)
-    return SessionToStore(planned=planned, aerobic_minutes=aerobic, strength_seconds=strength)
+    return SessionToStore(
+        planned=planned,
+        aerobic_minutes=aerobic,
+        strength_seconds=strength,
+        content=plan_store.content_of(planned),
+    )
 
 
 def _record_stage(
-    session: Session,
-    *,
-    user: User,
-    profile: Profile,
-    history: Sequence[SessionLog],
-    episodes: Sequence[programs.Episode],
-    today: date,
-    now: datetime,
-) -> Progress:
-    """The person's progress; records a stage change when the stage moved."""
-    result = programs.progress(
-        person_id=user.id,
-        profile=profile,
-        today=today,
-        history=history,
-        episodes=episodes,
-    )
-    if result.stage is not None:
+    session: Session, *, user_id: str, stage: programs.StageProgress | None, now: datetime
+) -> None:
+    """Record a stage change when the stage moved."""
+    if stage is not None:
         stage_store.record_stage(
-            session, user_id=user.id, stage=result.stage.number, since=result.stage.since, now=now
+            session, user_id=user_id, stage=stage.number, since=stage.since, now=now
         )
-    return result

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -29,10 +30,10 @@ from api.pagination import PageRequest, page
 from api.schemas import ExercisesPublic
 from db import changes
 from db import plans as plan_store
-from db import users as user_store
 from db.engine import lost_write_race
-from db.tables import User
-from programs import Category, Equipment, IsoWeek, Region, all_exercises
+from programs import Category, Equipment, IsoWeek, Progress, Region, all_exercises
+
+T = TypeVar("T")
 
 # What an entry costs beyond its body, roughly: key, ETag, bookkeeping.
 ENTRY_OVERHEAD_BYTES = 256
@@ -62,69 +63,75 @@ async def cached(
     return body
 
 
-class _WriterNeeded(Exception):
-    """A read-first transaction found that it will write: run it as a writer."""
+def plan_body(served: planning.ServedWeek) -> Body:
+    """`body_of(served.plan)`, reusing the JSON of sessions just stored: a
+    plan's sessions serialize in it exactly as on their own."""
+    if served.stored is None:
+        return body_of(served.plan)
+    plan = served.plan
+    rest = plan.model_copy(update={"sessions": ()})
+    sessions = b'"sessions":[' + b",".join(served.stored) + b"]"
+    # Keys are unique, and a quote inside a string is escaped: the only
+    # `"sessions":[]` in the JSON is the field's.
+    content = rest.__pydantic_serializer__.to_json(rest).replace(_NO_SESSIONS, sessions, 1)
+    return Body(content, etag_of(content))
+
+
+_NO_SESSIONS = b'"sessions":[]'
 
 
 def _served(
-    state: State,
-    ref: UserRef,
-    serve: Callable[[Session, User], BaseModel],
-    *,
-    will_write: Callable[[Session], bool] | None = None,
+    state: State, serve: Callable[[Session], T], render: Callable[[T], Body], *, writes: bool
 ) -> Callable[[], Awaitable[Body]]:
-    """What `serve` answers for the user, in a transaction that reads first:
-    a served week or progress usually writes nothing, so it need not queue
-    for SQLite's write lock. `will_write`, asked first, sends work that
-    certainly writes (a week served for the first time) straight to a
-    writer, instead of computing it twice when another writer wins."""
+    """What `serve` answers, in one transaction on a thread, rendered after
+    the commit.
+
+    `writes`: work that writes when first asked (a week that has begun, stored
+    the first time it is served) runs as a writer at once, in its turn
+    (`write_turn`). Other work (a preview, progress) usually writes nothing,
+    so it need not queue for SQLite's write lock: it reads first, and runs
+    again as a writer only if it does write and another writer won the race."""
 
     def attempt(read_first: bool) -> Body:
         with transaction(state.engine, state.caches, read_first=read_first) as session:
-            if read_first and will_write is not None and will_write(session):
-                raise _WriterNeeded
-            user = user_store.get_user(session, client_id=ref.client_id, user_id=ref.id)
-            served = serve(session, user)
-        return body_of(served)
+            served = serve(session)
+        return render(served)
 
-    async def compute() -> Body:
-        try:
-            return await run_in_threadpool(attempt, True)
-        except _WriterNeeded:
-            pass
-        except OperationalError as error:
-            if not lost_write_race(error):
-                raise
+    async def compute_body() -> Body:
+        if not writes:
+            try:
+                return await run_in_threadpool(attempt, True)
+            except OperationalError as error:
+                if not lost_write_race(error):
+                    raise
         async with write_turn(state):
             return await run_in_threadpool(attempt, False)
 
-    return compute
+    return compute_body
 
 
 async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetime) -> Body:
     today = planning.local_date(ref.timezone, now)
     the_week = week or IsoWeek.of(today)
 
-    def compute(session: Session, user: User) -> BaseModel:
-        return planning.serve_plan(session, user=user, week=week, now=now)
-
-    def will_write(session: Session) -> bool:
-        begun = the_week.monday() <= today
-        return begun and not plan_store.is_stored(session, user_id=ref.id, week=str(the_week))
+    def serve(session: Session) -> planning.ServedWeek:
+        person = plan_store.find_person(session, client_id=ref.client_id, user_id=ref.id)
+        return planning.serve_week(session, person=person, week=week, now=now)
 
     key = ("plan", ref.id, str(the_week), today)
-    compute_body = _served(state, ref, compute, will_write=will_write)
+    compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 
 async def progress(state: State, *, ref: UserRef, now: datetime) -> Body:
     today = planning.local_date(ref.timezone, now)
 
-    def compute(session: Session, user: User) -> BaseModel:
-        return planning.serve_progress(session, user=user, now=now)
+    def serve(session: Session) -> Progress:
+        person = plan_store.find_person(session, client_id=ref.client_id, user_id=ref.id)
+        return planning.serve_progress(session, user=person, now=now)
 
     key = ("progress", ref.id, today)
-    compute_body = _served(state, ref, compute)
+    compute_body = _served(state, serve, body_of, writes=False)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 

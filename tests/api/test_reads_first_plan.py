@@ -1,0 +1,110 @@
+"""A week served for the first time: one writer transaction, its sessions
+serialized once, and the very bytes a later read of the stored week gives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
+from sqlmodel import Session
+
+from api import planning, reads
+from api.caching import Caches
+from api.deps import get_now
+from api.main import create_app
+from api.settings import Settings
+from db import plans as plan_store
+from db.engine import READ_ONLY_OPTION
+from programs import IsoWeek, PlannedSession
+from tests.conftest import ADMIN_TOKEN, NOW, Api, Clock, register
+from tests.programs.simulate import profile, simulate
+
+
+@pytest.fixture
+def quiet(database_url: str) -> Iterator[Api]:
+    """A client of an app without a rate limit (which writes on every
+    request), at the tests' clock."""
+    settings = Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        webhooks_in_process=False,
+        rate_limit_requests=0,
+    )
+    app = create_app(settings)
+    app.dependency_overrides[get_now] = Clock(NOW)
+    with TestClient(app) as client:
+        caches: Caches = app.state.caches
+        while not caches.sync():  # PostgreSQL: until LISTEN is connected
+            pass
+        yield register(client)
+
+
+@contextmanager
+def transactions(engine: Engine) -> Iterator[list[str]]:
+    """Each transaction begun inside the block: "reader" or "writer"."""
+    begun: list[str] = []
+
+    def record(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        begun.append("reader" if read_only else "writer")
+
+    event.listen(engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(engine, "begin", record)
+
+
+def test_a_first_read_of_a_begun_week_is_one_writer_transaction(quiet: Api) -> None:
+    user = quiet.user(program_start="2026-11-16")
+    path = f"/v1/users/{user['id']}"
+    # Caches the key and the person, so that only the plan's own work remains.
+    assert quiet.get(f"{path}/progress").status_code == 200
+    engine: Engine = quiet.http.app.state.engine  # type: ignore[attr-defined]
+    with transactions(engine) as first:
+        served = quiet.get(f"{path}/plan")
+    assert served.status_code == 200
+    assert served.json()["sessions"]
+    assert first == ["writer"]
+    # A preview stores nothing: it reads (its person, evicted by the week just
+    # stored, is looked up again).
+    with transactions(engine) as preview:
+        assert quiet.get(f"{path}/plan", params={"week": "2026-W49"}).status_code == 200
+    assert set(preview) == {"reader"}
+
+
+def test_a_first_read_gives_the_bytes_of_the_stored_week(quiet: Api) -> None:
+    user = quiet.user(program_start="2026-11-02", equipment=["band", "dumbbells"])
+    answer = quiet.get(f"/v1/users/{user['id']}/plan")
+    assert answer.status_code == 200
+    engine: Engine = quiet.http.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        person = plan_store.find_person(session, client_id=quiet.client_id, user_id=user["id"])
+        again = planning.serve_week(session, person=person, week=None, now=NOW)
+        stored = plan_store.week_sessions(session, user_id=user["id"], week="2026-W47")
+        session.rollback()
+    assert again.stored is None  # read from the store this time
+    body = reads.plan_body(again)
+    assert answer.content == body.content
+    assert answer.headers["ETag"] == body.etag
+    assert [item.planned for item in stored] == list(again.plan.sessions)
+
+
+def test_a_plan_body_splices_the_stored_json_exactly() -> None:
+    person = profile(session_minutes=60, equipment=("band", "mat"), birth_year=1950)
+    # Stages 1 to 2, and a week regressed after a red pain signal.
+    plans = simulate(person, 6, pain=lambda week, s: 7 if week == 4 else 2)
+    for plan in plans:
+        public = planning.public_plan(plan, preview=False)
+        stored = tuple(plan_store.content_of(session) for session in plan.sessions)
+        spliced = reads.plan_body(planning.ServedWeek(public, stored))
+        assert spliced == reads.body_of(public)
+        assert [PlannedSession.model_validate_json(s) for s in stored] == list(plan.sessions)
+    before_start = simulate(person, 1, first=IsoWeek.parse("2025-W50"))[0]
+    assert not before_start.sessions
+    empty = planning.public_plan(before_start, preview=True)
+    assert reads.plan_body(planning.ServedWeek(empty, ())) == reads.body_of(empty)
