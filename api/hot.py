@@ -12,14 +12,16 @@ with the very functions the documented routes use: `api.deps.authenticate`
 error included, goes on to the routes, which answer it as always. The routes
 stay the API's definition and documentation.
 
-A completion PUT (`api.routes.completions.report`) runs here in one thread
-hop and one transaction: the work, its response and, with an
-Idempotency-Key, the key's stored response, which commit together. The
-route's path takes three transactions and several hops (the key's claim,
-committed first; the work; the stored response). Only a key never seen
-before is taken here: a key already known (a retry, a reuse, a request still
-running) rolls the transaction back and the request goes on to the routes,
-whose claim answers it.
+A completion PUT (`api.routes.completions.report`) runs here as one piece of
+work in a savepoint: the user's and session's lookup (one read), the work,
+its response and, with an Idempotency-Key, the key's stored response, which
+commit together, in a transaction shared with the completions that arrived
+with it (`api.batching`: group commit, one thread hop and one commit for
+all). The route's path takes three transactions and several hops (the key's
+claim, committed first; the work; the stored response). Only a key never
+seen before is taken here: a key already known (a retry, a reuse, a request
+still running) rolls the savepoint back and the request goes on to the
+routes, whose claim answers it.
 """
 
 from __future__ import annotations
@@ -28,14 +30,14 @@ import inspect
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import etags, idempotency, reads
-from api.caching import Body, transaction, write_turn
-from api.deps import UserRef, api_key_scheme, authenticate, get_now, require_scopes, user_ref
+from api.caching import Body
+from api.deps import api_key_scheme, authenticate, get_now, require_scopes, user_ref
 from api.middleware import replay_body
 from api.pagination import DEFAULT_LIMIT, PageRequest
 from api.routes import completions
@@ -88,46 +90,55 @@ class HotPaths:
         try:
             caller = await authenticate(request, await api_key_scheme(request))
             require_scopes([ApiScope.sessions_write], caller)
-            ref = await user_ref(request, caller, found[0])
             report = CompletionPut.model_validate_json(body)
             now = await self._now()
-            async with write_turn(request.app.state):
-                return await run_in_threadpool(
-                    self._report_once, request, ref, found[1], report, body, caller.client.id, now
-                )
+            client_id = caller.client.id
+
+            def work(session: Session) -> Response:
+                return self._report_in(session, request, client_id, found, report, body, now)
+
+            response: Response = await request.app.state.group_commit.run(work)
+            return response
         except Exception:  # the route answers it, error and all
             return None
 
-    def _report_once(
+    def _report_in(
         self,
+        session: Session,
         request: Request,
-        ref: UserRef,
-        session_id: str,
+        client_id: str,
+        ids: tuple[str, str],
         report: CompletionPut,
         body: bytes,
-        owner: str,
         now: datetime,
     ) -> Response:
+        """The report, its response and the key's stored response, written in
+        `session` (a savepoint of a shared transaction: `api.batching`)."""
         state = request.app.state
         raw_key = request.headers.get(idempotency.HEADER)
-        with transaction(state.engine, state.caches) as session:
-            public, created = completions.report(
-                session, user=ref, session_id=session_id, body=report, now=now
-            )
-            content = public.__pydantic_serializer__.to_json(public)
-            response = Response(content, status_code=201 if created else 200, media_type=_JSON)
-            response = etags.respond(request, response)
-            if raw_key is not None and not idempotency.record_answer(
-                session,
-                owner=owner,
-                raw_key=raw_key,
-                fingerprint=idempotency.fingerprint("PUT", idempotency.target_of(request), body),
-                request=request,
-                response=response,
-                ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-                now=now,
-            ):
-                raise _KeyKnown
+        user_id, session_id = ids
+        public, created = completions.report(
+            session,
+            client_id=client_id,
+            user_id=user_id,
+            session_id=session_id,
+            body=report,
+            now=now,
+        )
+        content = public.__pydantic_serializer__.to_json(public)
+        response = Response(content, status_code=201 if created else 200, media_type=_JSON)
+        response = etags.respond(request, response)
+        if raw_key is not None and not idempotency.record_answer(
+            session,
+            owner=client_id,
+            raw_key=raw_key,
+            fingerprint=idempotency.fingerprint("PUT", idempotency.target_of(request), body),
+            request=request,
+            response=response,
+            ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
+            now=now,
+        ):
+            raise _KeyKnown
         return response
 
     async def _answer(self, scope: Scope) -> Response | None:

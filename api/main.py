@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from api import errors, hot, middleware
+from api.batching import GroupCommit
 from api.caching import Caches
 from api.idempotency import IdempotencyMiddleware
 from api.routes import (
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.caches = caches
     # SQLite's writers take turns on the event loop (`api.caching.write_turn`).
     app.state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    # Completion PUTs that arrive together commit together (`api.batching`).
+    app.state.group_commit = GroupCommit(app.state)
     errors.install(app)
     hot.install(app)
     middleware.install(app, settings)

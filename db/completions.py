@@ -6,10 +6,11 @@ most frequent write, and the ORM's unit of work cost more than the SQL."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from pydantic_core import from_json
+from sqlalchemy import Table, Text, and_, bindparam, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -17,25 +18,57 @@ from sqlmodel import Session, SQLModel
 from db import changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
+from db.raw import Raw
 from db.tables import Completion
 from programs import Completion as CompletionReport
 
 _COMPLETIONS: Table = SQLModel.metadata.tables["completions"]
+_SESSIONS: Table = SQLModel.metadata.tables["planned_sessions"]
 _USERS: Table = SQLModel.metadata.tables["users"]
-_FIND = select(*_COMPLETIONS.c).where(
-    _COMPLETIONS.c.user_id == bindparam("user_id"),
-    _COMPLETIONS.c.session_id == bindparam("session_id"),
-)
-_CLIENT_AND_EXTERNAL_ID = select(_USERS.c.client_id, _USERS.c.external_id).where(
-    _USERS.c.id == bindparam("user_id")
-)
+_FIELDS = tuple(_COMPLETIONS.c.keys())
 
-# Built once (the values come as parameters), per dialect: INSERT unless a
-# row for the session exists, telling which.
+
+def _target(*content: Any) -> Raw:
+    """The stored session, its person and its completion, if any: one read."""
+    return Raw(
+        select(
+            _SESSIONS.c.date,
+            _USERS.c.client_id,
+            _USERS.c.external_id,
+            _USERS.c.timezone,
+            *_COMPLETIONS.c,
+            *content,
+        )
+        .select_from(
+            _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id).outerjoin(
+                _COMPLETIONS,
+                and_(
+                    _COMPLETIONS.c.user_id == _SESSIONS.c.user_id,
+                    _COMPLETIONS.c.session_id == _SESSIONS.c.id,
+                ),
+            )
+        )
+        .where(
+            _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
+        )
+    )
+
+
+# On the driver's cursor (`db.raw`): reporting a session done is the most
+# frequent write. The session's content is read only when its slugs are needed.
+_TARGET = _target()
+_TARGET_WITH_CONTENT = _target(type_coerce(_SESSIONS.c.content, Text))
+# INSERT unless a row for the session exists, telling which; per dialect.
 _INSERT_NEW = {
-    name: insert(_COMPLETIONS).on_conflict_do_nothing().returning(_COMPLETIONS.c.session_id)
+    name: Raw(insert(_COMPLETIONS).on_conflict_do_nothing().returning(_COMPLETIONS.c.session_id))
     for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
+_FIND = Raw(
+    select(*_COMPLETIONS.c).where(
+        _COMPLETIONS.c.user_id == bindparam("user_id"),
+        _COMPLETIONS.c.session_id == bindparam("session_id"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +88,53 @@ class StoredCompletion:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A stored session about to be reported done: its date, its exercises'
+    slugs (when asked for), its person, and its completion if there is one."""
+
+    user_id: str
+    session_id: str
+    day: date
+    slugs: frozenset[str]
+    client_id: str
+    external_id: str
+    timezone: str
+    stored: StoredCompletion | None
+
+
+def find_target(session: Session, *, user_id: str, session_id: str, with_slugs: bool) -> Target:
+    """The session `session_id` of the user, with what reporting it needs, in
+    one read; NotFound when the user has no such session. `with_slugs` reads
+    the session's content too (for a report that names skipped exercises)."""
+    params = {"user_id": user_id, "session_id": session_id}
+    found = (_TARGET_WITH_CONTENT if with_slugs else _TARGET).first(session, params)
+    if found is None:
+        raise NotFound("session", session_id)
+    day, client_id, external_id, timezone = found[:4]
+    columns = found[4 : 4 + len(_FIELDS)]
+    slugs: frozenset[str] = frozenset()
+    if with_slugs:
+        content = _json(found[-1])
+        slugs = frozenset(
+            exercise["slug"] for block in content["blocks"] for exercise in block["exercises"]
+        )
+    # No completion: the outer join's columns are all NULL.
+    stored = (
+        None if columns[0] is None else StoredCompletion(**dict(zip(_FIELDS, columns, strict=True)))
+    )
+    return Target(
+        user_id=user_id,
+        session_id=session_id,
+        day=day,
+        slugs=slugs,
+        client_id=client_id,
+        external_id=external_id,
+        timezone=timezone,
+        stored=stored,
+    )
+
+
 def get_completion(session: Session, *, user_id: str, session_id: str) -> Completion:
     row = session.get(Completion, (user_id, session_id))
     if row is None:
@@ -71,25 +151,37 @@ def put_completion(
     notes: str | None,
     now: datetime,
 ) -> tuple[StoredCompletion, bool]:
-    """Create or overwrite the session's completion; True when it was created,
-    which emits `session.completed`. An identical report changes nothing,
-    timestamps included."""
+    """Create or overwrite the session's completion; True when it was created.
+    `store_report` for a caller that has not read the session yet."""
+    target = find_target(session, user_id=user_id, session_id=session_id, with_slugs=False)
+    return store_report(session, target=target, report=report, notes=notes, now=now)
+
+
+def store_report(
+    session: Session,
+    *,
+    target: Target,
+    report: CompletionReport,
+    notes: str | None,
+    now: datetime,
+) -> tuple[StoredCompletion, bool]:
+    """Create or overwrite the target session's completion; True when it was
+    created, which emits `session.completed`. An identical report changes
+    nothing, timestamps included."""
+    user_id, session_id = target.user_id, target.session_id
     values = _columns(report, notes)
-    stored = _find(session, user_id=user_id, session_id=session_id)
+    stored = target.stored
     if stored is None:
         new = StoredCompletion(
             user_id=user_id, session_id=session_id, created_at=now, updated_at=now, **values
         )
         if _insert_new(session, new):
             changes.announce(session, changes.user_topic(user_id))
-            client_id, external_id = (
-                session.connection().execute(_CLIENT_AND_EXTERNAL_ID, {"user_id": user_id}).one()
-            )
             outbox.emit_about(
                 session,
-                client_id=client_id,
+                client_id=target.client_id,
                 user_id=user_id,
-                external_id=external_id,
+                external_id=target.external_id,
                 type=EventType.session_completed,
                 now=now,
                 session_id=session_id,
@@ -118,9 +210,8 @@ def delete_completion(session: Session, *, user_id: str, session_id: str) -> Non
 
 
 def _find(session: Session, *, user_id: str, session_id: str) -> StoredCompletion | None:
-    params = {"user_id": user_id, "session_id": session_id}
-    found = session.connection().execute(_FIND, params).first()
-    return None if found is None else StoredCompletion(**found._asdict())
+    found = _FIND.first(session, {"user_id": user_id, "session_id": session_id})
+    return None if found is None else StoredCompletion(**dict(zip(_FIELDS, found, strict=True)))
 
 
 def _insert_new(session: Session, row: StoredCompletion) -> bool:
@@ -128,7 +219,12 @@ def _insert_new(session: Session, row: StoredCompletion) -> bool:
     meanwhile); whether it was inserted."""
     statement = _INSERT_NEW[session.get_bind().dialect.name]
     values = {name: getattr(row, name) for name in StoredCompletion.__slots__}
-    return session.connection().execute(statement, values).first() is not None
+    return statement.first(session, values) is not None
+
+
+# SQLite gives the content's JSON as text; psycopg decodes JSON itself.
+def _json(value: Any) -> Any:
+    return from_json(value) if isinstance(value, str) else value
 
 
 def _columns(report: CompletionReport, notes: str | None) -> dict[str, Any]:

@@ -19,7 +19,8 @@ SQLAlchemy fills in per execution: `Raw` refuses them when it compiles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -106,9 +107,9 @@ class Raw:
         """Run the statement once per row of parameters (executemany)."""
         if not rows:
             return
-        connection = session.connection()
-        compiled = self.compiled(connection.dialect)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        dialect, driver = _driver(session)
+        compiled = self.compiled(dialect)
+        cursor = driver.cursor()
         try:
             cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
         finally:
@@ -121,15 +122,56 @@ class Raw:
         return found
 
     def _run(self, session: Session, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
-        connection = session.connection()
-        compiled = self.compiled(connection.dialect)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        dialect, driver = _driver(session)
+        compiled = self.compiled(dialect)
+        cursor = driver.cursor()
         try:
             cursor.execute(compiled.sql, compiled.parameters(values))
         except BaseException:
             cursor.close()
             raise
         return compiled, cursor
+
+
+_DRIVER = "backplan.raw_driver"
+_SAVEPOINTS = "backplan.raw_savepoints"
+
+
+def _driver(session: Session) -> tuple[Dialect, Any]:
+    """The dialect and the driver's connection of the session's transaction
+    (begun if need be). Asking the session for its connection costs ~40 µs
+    inside a savepoint, so the answer is kept for the rest of the transaction."""
+    root = session.get_transaction()
+    kept = session.info.get(_DRIVER)
+    if root is not None and kept is not None and kept[0] is root:
+        return kept[1], kept[2]
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    session.info[_DRIVER] = (session.get_transaction(), connection.dialect, driver)
+    return connection.dialect, driver
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint in the session's transaction: what the block wrote is
+    rolled back if it raises (and the error goes on), kept otherwise. For
+    work that writes only through `Raw` and Core statements: the ORM's
+    objects know nothing of it (`Session.begin_nested` does, at ~10x the cost)."""
+    _dialect, driver = _driver(session)
+    number = session.info[_SAVEPOINTS] = session.info.get(_SAVEPOINTS, 0) + 1
+    name = f"backplan_{number}"
+    cursor = driver.cursor()
+    try:
+        cursor.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            cursor.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        cursor.execute(f"RELEASE SAVEPOINT {name}")
+    finally:
+        cursor.close()
 
 
 def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Response
 from sqlmodel import Session
 
-from api.deps import ClockDep, ReadPlans, SessionDep, UserDep, UserRef, UserRefDep, WriteSessions
+from api.deps import ClockDep, ReadPlans, SessionDep, UserDep, UserRefDep, WriteSessions
 from api.errors import FieldError, invalid_fields, problem_responses
 from api.routing import Route
 from api.schemas import CompletionPublic, CompletionPut
 from db import completions as completion_store
-from db import plans as plan_store
+from db.completions import Target
+from db.errors import NotFound
 from programs import Completion
 
 router = APIRouter(
@@ -48,22 +49,39 @@ def put_completion(
     """Report the session done: 201 the first time, 200 after. The same report
     again changes nothing. A PUT replaces the whole report, so send every field
     again when adding `pain_next_morning`. Scope `sessions:write`."""
-    completion, created = report(session, user=user, session_id=session_id, body=body, now=now)
+    completion, created = report(
+        session,
+        client_id=user.client_id,
+        user_id=user.id,
+        session_id=session_id,
+        body=body,
+        now=now,
+    )
     response.status_code = 201 if created else 200
     return completion
 
 
 def report(
-    session: Session, *, user: UserRef, session_id: str, body: CompletionPut, now: datetime
+    session: Session,
+    *,
+    client_id: str,
+    user_id: str,
+    session_id: str,
+    body: CompletionPut,
+    now: datetime,
 ) -> tuple[CompletionPublic, bool]:
-    """Store the report of the person's session; True when it is the first.
-    The work of `put_completion`, shared with its fast path (`api.hot`)."""
-    day, slugs = plan_store.session_day(
-        session, user_id=user.id, session_id=session_id, with_slugs=bool(body.skipped)
+    """Store the report of the client's user's session; True when it is the
+    first. The work of `put_completion`, shared with its fast path
+    (`api.hot`), which has not looked the user up: NotFound for another
+    client's user, as for an unknown one."""
+    target = completion_store.find_target(
+        session, user_id=user_id, session_id=session_id, with_slugs=bool(body.skipped)
     )
-    checked = _checked(body, day=day, slugs=slugs, user=user, now=now)
-    completion, created = completion_store.put_completion(
-        session, user_id=user.id, session_id=session_id, report=checked, notes=body.notes, now=now
+    if target.client_id != client_id:
+        raise NotFound("user", user_id)
+    checked = _checked(body, target=target, now=now)
+    completion, created = completion_store.store_report(
+        session, target=target, report=checked, notes=body.notes, now=now
     )
     return CompletionPublic.model_validate(completion), created
 
@@ -81,9 +99,7 @@ def delete_completion(session_id: SessionId, user: UserDep, session: SessionDep)
     completion_store.delete_completion(session, user_id=user.id, session_id=session_id)
 
 
-def _checked(
-    body: CompletionPut, *, day: date, slugs: frozenset[str], user: UserRef, now: datetime
-) -> Completion:
+def _checked(body: CompletionPut, *, target: Target, now: datetime) -> Completion:
     completed_at = body.completed_at
     if completed_at.tzinfo is None:
         completed_at = completed_at.replace(tzinfo=UTC)
@@ -91,17 +107,17 @@ def _checked(
     errors: list[FieldError] = []
     if completed_at > now + CLOCK_SKEW:
         errors.append(FieldError(detail="must not be in the future", pointer="#/completed_at"))
-    elif completed_at.astimezone(ZoneInfo(user.timezone)).date() < day:
+    elif completed_at.astimezone(ZoneInfo(target.timezone)).date() < target.day:
         errors.append(
             FieldError(
-                detail=f"must not be before the session's date, {day.isoformat()}",
+                detail=f"must not be before the session's date, {target.day.isoformat()}",
                 pointer="#/completed_at",
             )
         )
     errors.extend(
         FieldError(detail=f"{slug!r} is not an exercise of this session", pointer=f"#/skipped/{i}")
         for i, slug in enumerate(body.skipped)
-        if slug not in slugs
+        if slug not in target.slugs
     )
     if errors:
         raise invalid_fields(errors)

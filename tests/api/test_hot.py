@@ -20,7 +20,7 @@ from api.idempotency import fingerprint
 from api.keys import generate_key
 from db.tables import IdempotencyRecord
 from programs import IsoWeek
-from tests.conftest import Api, Clock
+from tests.conftest import Api, Clock, register
 
 # Headers that must match between the fast path and the routes.
 COMPARED = (
@@ -94,14 +94,14 @@ REPORT = {"completed_at": "2026-11-18T09:30:00Z", "pain_during": 2, "effort": 4}
 def fast_reports(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The session ids of the completion PUTs the fast path answered itself."""
     answered: list[str] = []
-    original = HotPaths._report_once
+    original = HotPaths._report_in
 
-    def counted(self: HotPaths, request: Request, *args: Any) -> Response:
-        response = original(self, request, *args)
+    def counted(self: HotPaths, session: Session, request: Request, *args: Any) -> Response:
+        response = original(self, session, request, *args)
         answered.append(request.path_params["session_id"])
         return response
 
-    monkeypatch.setattr(HotPaths, "_report_once", counted)
+    monkeypatch.setattr(HotPaths, "_report_in", counted)
     return answered
 
 
@@ -214,3 +214,16 @@ def test_completion_errors_are_the_routes_answers_and_stored_with_the_key(
     scoped = Api(http=api.http, client_id=api.client_id, key=reader.json()["api_key"])
     assert scoped.put(path, json=REPORT).status_code == 403
     assert fast_reports == []
+
+
+def test_another_clients_user_is_the_routes_404_and_nothing_is_written(
+    api: Api, clock: Clock, fast_reports: list[str]
+) -> None:
+    _, (path, _) = two_sessions(api)
+    other = register(api.http, "Another App")
+    answer = other.put(path, json=REPORT, headers={"Idempotency-Key": "theirs-1"})
+    assert answer.status_code == 404
+    assert "user" in answer.json()["detail"]
+    assert fast_reports == []
+    assert api.get(path).status_code == 404  # no completion was stored
+    assert api.put(path, json=REPORT).status_code == 201

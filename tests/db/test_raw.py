@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Table, bindparam, func, insert, literal, select
 from sqlmodel import Session, SQLModel
 
 from db import completions
-from db.raw import Raw
+from db.raw import Raw, savepoint
 from programs import Completion as CompletionReport
 from tests.conftest import NOW
 from tests.db.test_repositories import new_user, planned, store
@@ -140,3 +141,30 @@ def test_expanding_parameters_are_refused(session: Session) -> None:
     )
     with pytest.raises(ValueError, match="ids"):
         Raw(statement).all(session, {"ids": ["a"]})
+
+
+def test_a_savepoint_rolls_back_only_its_own_writes(session: Session) -> None:
+    user_id = reported(session)
+    counted = Raw(
+        select(func.count())
+        .select_from(COMPLETIONS)
+        .where(COMPLETIONS.c.user_id == bindparam("user_id"))
+    )
+    erase = Raw(COMPLETIONS.delete().where(COMPLETIONS.c.session_id == bindparam("session_id")))
+    seen: list[Any] = []
+
+    def erase_then_fail() -> None:
+        with savepoint(session):
+            erase.run(session, {"session_id": "a"})
+            seen.append(counted.first(session, {"user_id": user_id}))
+            raise RuntimeError("undo")
+
+    with pytest.raises(RuntimeError, match="undo"):
+        erase_then_fail()
+    assert seen == [(1,)]
+    assert counted.first(session, {"user_id": user_id}) == (2,)
+    with savepoint(session):
+        erase.run(session, {"session_id": "b"})
+    assert counted.first(session, {"user_id": user_id}) == (1,)
+    # The transaction goes on after both, and still holds the kept change.
+    assert Raw(select(literal(1))).first(session) == (1,)

@@ -1,0 +1,115 @@
+"""Group commit: the writes of requests that arrive together commit together.
+
+Reporting a session done is the most frequent write, and most of its cost
+was not its own statements but what surrounds them: a thread hop, BEGIN,
+COMMIT (on SQLite, the WAL write and now and then a checkpoint; on
+PostgreSQL, a round trip and a WAL flush), and on SQLite the wait for the
+single writer's turn. `GroupCommit.run` queues a request's work; one thread
+hop then runs every queued piece of work in one transaction, each in a
+savepoint of its own, and commits once.
+
+What each request sees is unchanged:
+- its work runs in its own savepoint: an error in it rolls back its
+  statements only, and the request gets that error (and may answer it or go
+  on to the route, as `api.hot` does);
+- its answer is given only once the transaction that holds its work has
+  committed, so nothing is acknowledged that could still be lost; if the
+  commit fails, every request of the batch gets the error and nothing of the
+  batch was written;
+- what the batch announced (`db.changes`) leaves the caches right after the
+  commit, before any of its requests answers (`api.caching.transaction`).
+
+On SQLite one batch runs at a time, in the writer's turn
+(`api.caching.write_turn`); on PostgreSQL up to `CONCURRENT_BATCHES` run side
+by side, each on its own connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+
+from api.caching import transaction, write_turn
+from db.raw import savepoint
+
+# At most this many requests' work in one transaction: a batch holds SQLite's
+# writer for its whole length, and one failed commit fails all of it.
+MAX_BATCH = 64
+# PostgreSQL batches at once (SQLite: one, its single writer): enough to keep
+# both cores busy while one batch waits on a round trip or a WAL flush.
+CONCURRENT_BATCHES = 4
+
+# Work writes through `db.raw` and Core statements only: its savepoint is the
+# driver's (`db.raw.savepoint`), which the ORM's objects know nothing of.
+Work = Callable[[Session], Any]
+
+
+@dataclass(eq=False)
+class _Pending:
+    work: Work
+    done: asyncio.Future[Any]
+
+
+@dataclass(eq=False)
+class GroupCommit:
+    """Runs queued work in shared transactions; see the module's docstring."""
+
+    state: State
+    _queue: list[_Pending] = field(default_factory=list)
+    _draining: int = 0  # drainers running
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # held, not collected
+
+    async def run(self, work: Work) -> Any:
+        """`work(session)`'s result once its transaction committed, or the
+        error it (or the commit) raised."""
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(work, done))
+        limit = 1 if self.state.sqlite_writes is not None else CONCURRENT_BATCHES
+        if self._draining < limit:
+            self._draining += 1
+            task = asyncio.create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await done
+
+    async def _drain(self) -> None:
+        # A drainer stops, and counts itself out, in the same step of the
+        # event loop in which it finds the queue empty: work queued after
+        # that starts a drainer of its own.
+        try:
+            while self._queue:
+                async with write_turn(self.state):
+                    batch = self._queue[:MAX_BATCH]
+                    del self._queue[:MAX_BATCH]
+                    if not batch:
+                        continue
+                    try:
+                        outcomes = await run_in_threadpool(self._commit, [p.work for p in batch])
+                    except Exception as error:
+                        outcomes = [(False, error)] * len(batch)
+                for pending, (ok, value) in zip(batch, outcomes, strict=True):
+                    if pending.done.done():  # the request went away meanwhile
+                        continue
+                    if ok:
+                        pending.done.set_result(value)
+                    else:
+                        pending.done.set_exception(value)
+        finally:
+            self._draining -= 1
+
+    def _commit(self, batch: list[Work]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        with transaction(self.state.engine, self.state.caches) as session:
+            for work in batch:
+                try:
+                    with savepoint(session):
+                        outcomes.append((True, work(session)))
+                except Exception as error:
+                    outcomes.append((False, error))
+        return outcomes

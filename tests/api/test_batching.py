@@ -1,0 +1,141 @@
+"""Group commit (`api.batching`): work queued together commits together, each
+piece in its own savepoint, and nobody hears of a write before it committed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+from starlette.datastructures import State
+
+from api import batching
+from api.batching import GroupCommit
+from api.caching import Caches
+from db.engine import make_engine
+from tests.conftest import postgres_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a new database holding one table, `notes (id, body)`."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path}/batching.db"
+        else:
+            admin_url = request.getfixturevalue("postgres_admin_url")
+            url = stack.enter_context(postgres_database(admin_url))
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        yield engine
+
+
+def group_commit(engine: Engine) -> GroupCommit:
+    state = State()
+    state.engine = engine
+    state.caches = Caches(max_bytes=10_000, watcher=None)
+    state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    return GroupCommit(state)
+
+
+def note(number: int, body: str = "ok") -> Callable[[Session], int]:
+    def work(session: Session) -> int:
+        session.execute(
+            text("INSERT INTO notes (id, body) VALUES (:id, :body)"), {"id": number, "body": body}
+        )
+        if body == "fail":
+            raise ValueError(f"note {number} failed after writing")
+        return number
+
+    return work
+
+
+def stored(engine: Engine) -> list[int]:
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(text("SELECT id FROM notes ORDER BY id"))]
+
+
+def commits_counted(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of pieces of work in each transaction GroupCommit committed."""
+    sizes: list[int] = []
+    original = GroupCommit._commit
+
+    def counted(self: GroupCommit, batch: list[Any]) -> list[tuple[bool, Any]]:
+        sizes.append(len(batch))
+        return original(self, batch)
+
+    monkeypatch.setattr(GroupCommit, "_commit", counted)
+    return sizes
+
+
+def test_work_queued_together_commits_together(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = commits_counted(scratch, monkeypatch)
+    commit = group_commit(scratch)
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(commit.run(note(n)) for n in range(1, 21))))
+
+    assert asyncio.run(main()) == list(range(1, 21))
+    assert stored(scratch) == list(range(1, 21))
+    assert sum(sizes) == 20
+    assert len(sizes) < 20  # shared transactions: here the first alone, then the rest
+    assert max(sizes) <= batching.MAX_BATCH
+
+
+def test_a_failing_piece_rolls_back_alone(scratch: Engine) -> None:
+    commit = group_commit(scratch)
+
+    async def main() -> list[Any]:
+        works = [note(1), note(2, "fail"), note(3)]
+        return list(await asyncio.gather(*(commit.run(w) for w in works), return_exceptions=True))
+
+    one, two, three = asyncio.run(main())
+    assert (one, three) == (1, 3)
+    assert isinstance(two, ValueError)
+    assert "note 2" in str(two)
+    assert stored(scratch) == [1, 3]  # its insert was rolled back, the others' kept
+
+
+def test_a_failed_commit_fails_every_piece_and_writes_nothing(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit = group_commit(scratch)
+    original = Session.commit
+
+    def broken(self: Session) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Session, "commit", broken)
+
+    async def main() -> list[Any]:
+        return list(
+            await asyncio.gather(*(commit.run(note(n)) for n in (1, 2, 3)), return_exceptions=True)
+        )
+
+    answers = asyncio.run(main())
+    assert all(isinstance(answer, RuntimeError) for answer in answers)
+    monkeypatch.setattr(Session, "commit", original)
+    assert stored(scratch) == []
+
+
+def test_work_after_a_quiet_spell_still_runs(scratch: Engine) -> None:
+    commit = group_commit(scratch)
+
+    async def main() -> list[int]:
+        first = await commit.run(note(1))
+        await asyncio.sleep(0)
+        second = await commit.run(note(2))
+        rest = await asyncio.gather(commit.run(note(3)), commit.run(note(4)))
+        return [first, second, *rest]
+
+    assert asyncio.run(main()) == [1, 2, 3, 4]
+    assert stored(scratch) == [1, 2, 3, 4]
