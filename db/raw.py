@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
@@ -111,7 +112,8 @@ class Raw:
         compiled = self.compiled(dialect)
         cursor = driver.cursor()
         try:
-            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+            with _wrapped(dialect, compiled.sql, driver, cursor):
+                cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
         finally:
             cursor.close()
 
@@ -126,7 +128,8 @@ class Raw:
         compiled = self.compiled(dialect)
         cursor = driver.cursor()
         try:
-            cursor.execute(compiled.sql, compiled.parameters(values))
+            with _wrapped(dialect, compiled.sql, driver, cursor):
+                cursor.execute(compiled.sql, compiled.parameters(values))
         except BaseException:
             cursor.close()
             raise
@@ -157,21 +160,43 @@ def savepoint(session: Session) -> Iterator[None]:
     rolled back if it raises (and the error goes on), kept otherwise. For
     work that writes only through `Raw` and Core statements: the ORM's
     objects know nothing of it (`Session.begin_nested` does, at ~10x the cost)."""
-    _dialect, driver = _driver(session)
+    dialect, driver = _driver(session)
     number = session.info[_SAVEPOINTS] = session.info.get(_SAVEPOINTS, 0) + 1
     name = f"backplan_{number}"
     cursor = driver.cursor()
     try:
-        cursor.execute(f"SAVEPOINT {name}")
+        with _wrapped(dialect, "SAVEPOINT", driver, cursor):
+            cursor.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            cursor.execute(f"RELEASE SAVEPOINT {name}")
+            with _wrapped(dialect, "ROLLBACK TO SAVEPOINT", driver, cursor):
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                cursor.execute(f"RELEASE SAVEPOINT {name}")
             raise
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
+        with _wrapped(dialect, "RELEASE SAVEPOINT", driver, cursor):
+            cursor.execute(f"RELEASE SAVEPOINT {name}")
     finally:
         cursor.close()
+
+
+@contextmanager
+def _wrapped(dialect: Dialect, sql: str, driver: Any, cursor: Any) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy raises them (`IntegrityError`,
+    `OperationalError`, ... wrapping the original), so that they are told
+    apart and answered (`api.errors`) as they are for any other statement."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, driver, cursor)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from error
 
 
 def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Table, bindparam, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from db import completions
@@ -168,3 +169,24 @@ def test_a_savepoint_rolls_back_only_its_own_writes(session: Session) -> None:
     assert counted.first(session, {"user_id": user_id}) == (1,)
     # The transaction goes on after both, and still holds the kept change.
     assert Raw(select(literal(1))).first(session) == (1,)
+
+
+def test_driver_errors_are_raised_as_sqlalchemys(session: Session) -> None:
+    user_id = reported(session)
+    again = Raw(insert(COMPLETIONS))
+    values = {
+        "user_id": user_id,
+        "session_id": "a",
+        "completed_at": NOW,
+        "pain_during": 0,
+        "effort": 1,
+        "pain_before": None,
+        "pain_next_morning": None,
+        "skipped": [],
+        "notes": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    with pytest.raises(IntegrityError) as raised:
+        again.run(session, values)  # the completion of "a" exists
+    assert raised.value.orig is not None
