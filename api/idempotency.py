@@ -159,7 +159,7 @@ def _expired(record: IdempotencyRecord | None, *, before: datetime) -> bool:
 def _prune_now_and_then(session: Session, *, owner: str, before: datetime) -> None:
     now = time.monotonic()
     if now - _last_pruned.get(owner, -math.inf) >= PRUNE_INTERVAL.total_seconds():
-        store.prune(session, before=before, owner=owner)
+        store.drop_expired(session, owner=owner, before=before)
         _last_pruned[owner] = now
 
 

@@ -64,9 +64,9 @@ def announce(session: Session, topic: str) -> None:
         return
     topics.add(topic)
     if session.get_bind().dialect.name == "postgresql":
-        _PG_ANNOUNCE.all(session, {"topic": topic})
+        _PG_ANNOUNCE.send(session, {"topic": topic})
     else:
-        _SQLITE_ANNOUNCE.run(session, {"topic": topic})
+        _SQLITE_ANNOUNCE.send(session, {"topic": topic})
 
 
 def announced(session: Session) -> frozenset[str]:

@@ -26,6 +26,16 @@ _COMPLETIONS: Table = SQLModel.metadata.tables["completions"]
 _SESSIONS: Table = SQLModel.metadata.tables["planned_sessions"]
 _USERS: Table = SQLModel.metadata.tables["users"]
 _FIELDS = tuple(_COMPLETIONS.c.keys())
+# What a report sets (`_columns`).
+_REPORTED = (
+    "completed_at",
+    "pain_during",
+    "effort",
+    "pain_before",
+    "pain_next_morning",
+    "skipped",
+    "notes",
+)
 
 
 def _target(*content: Any) -> Raw:
@@ -63,6 +73,19 @@ _INSERT_NEW = {
     name: Raw(insert(_COMPLETIONS).on_conflict_do_nothing().returning(_COMPLETIONS.c.session_id))
     for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
+_REPLACE = Raw(
+    update(_COMPLETIONS)
+    .where(
+        _COMPLETIONS.c.user_id == bindparam("user_id"),
+        _COMPLETIONS.c.session_id == bindparam("session_id"),
+    )
+    .values(
+        {
+            **{name: bindparam(name) for name in _REPORTED},
+            "updated_at": bindparam("now"),
+        }
+    )
+)
 _FIND = Raw(
     select(*_COMPLETIONS.c).where(
         _COMPLETIONS.c.user_id == bindparam("user_id"),
@@ -194,11 +217,9 @@ def store_report(
     changed = {key: value for key, value in values.items() if getattr(stored, key) != value}
     if not changed:
         return stored, False
-    session.execute(
-        update(_COMPLETIONS)
-        .where(_COMPLETIONS.c.user_id == user_id, _COMPLETIONS.c.session_id == session_id)
-        .values(**changed, updated_at=now)
-    )
+    # Every reported column is set (the unchanged ones to what they hold):
+    # one statement, built once.
+    _REPLACE.send(session, {**values, "user_id": user_id, "session_id": session_id, "now": now})
     changes.announce(session, changes.user_topic(user_id))
     return replace(stored, **changed, updated_at=now), False
 
@@ -228,6 +249,7 @@ def _json(value: Any) -> Any:
 
 
 def _columns(report: CompletionReport, notes: str | None) -> dict[str, Any]:
+    """The reported columns (`_REPORTED`) and their values."""
     return {
         "completed_at": report.completed_at,
         "pain_during": report.pain_during,

@@ -12,6 +12,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, select, true
 from sqlmodel import Session, SQLModel, col
@@ -66,8 +67,8 @@ def emit(
         "payload": _body(type, data, now),
         "created_at": now,
     }
-    _INSERT_EVENT.run(session, event)
-    endpoints = _SUBSCRIBED.all(session, {"client_id": client_id})
+    _INSERT_EVENT.send(session, event)
+    endpoints = _subscribed(session, client_id)
     deliveries = [
         {
             "id": new_id(),
@@ -89,6 +90,28 @@ def emit(
     ]
     _INSERT_DELIVERY.many(session, deliveries)
     return event_id
+
+
+_SUBSCRIBED_READ = "backplan.subscribed_endpoints"
+
+
+def _subscribed(session: Session, client_id: str) -> list[tuple[Any, ...]]:
+    """The client's enabled endpoints and their event types, read once per
+    transaction: a batch of completions (`api.batching`) emits an event per
+    completion, mostly for one client."""
+    root = session.get_transaction()
+    kept = session.info.get(_SUBSCRIBED_READ)
+    if kept is None or root is None or kept[0] is not root:
+        kept = None
+    elif client_id in kept[1]:
+        found: list[tuple[Any, ...]] = kept[1][client_id]
+        return found
+    found = _SUBSCRIBED.all(session, {"client_id": client_id})
+    if kept is None:
+        by_client: dict[str, list[tuple[Any, ...]]] = {}
+        kept = session.info[_SUBSCRIBED_READ] = (session.get_transaction(), by_client)
+    kept[1][client_id] = found
+    return found
 
 
 def emit_for_user(

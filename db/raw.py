@@ -20,7 +20,7 @@ SQLAlchemy fills in per execution: `Raw` refuses them when it compiles.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -57,6 +57,8 @@ class _Compiled:
         return tuple(values[name] for name in self.order)
 
     def row(self, found: Sequence[Any]) -> tuple[Any, ...]:
+        if not self.results:  # a textual statement: its values as the driver gives them
+            return tuple(found)
         return tuple(
             value if process is None or value is None else process(value)
             for process, value in zip(self.results, found, strict=True)
@@ -103,6 +105,13 @@ class Raw:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def send(self, session: Session, values: Mapping[str, Any] | None = None) -> None:
+        """Run a statement whose outcome is not read. In a `pipeline` it goes
+        out with the next statement whose result is read, and its error, if
+        any, is raised there (or when the pipeline ends)."""
+        _compiled, cursor = self._run(session, values or {})
+        cursor.close()
 
     def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per row of parameters (executemany)."""
@@ -155,6 +164,23 @@ def _driver(session: Session) -> tuple[Dialect, Any]:
 
 
 @contextmanager
+def pipeline(session: Session) -> Iterator[None]:
+    """On PostgreSQL, psycopg's pipeline mode for the block: statements go
+    out without waiting for the server, and a round trip happens only where
+    a result is read (`Raw.first`, `Raw.all`, `Raw.later`) or at the end.
+    Statements sent with `Raw.send` ride along with the next one read, so
+    work that reads little makes few round trips. Elsewhere (SQLite, in
+    process) it changes nothing. For `Raw` statements only: SQLAlchemy's
+    own execution reads each result as it goes."""
+    dialect, driver = _driver(session)
+    if dialect.name != "postgresql":
+        yield
+        return
+    with _wrapped(dialect, "pipeline", driver, None), driver.pipeline():
+        yield
+
+
+@contextmanager
 def savepoint(session: Session) -> Iterator[None]:
     """A savepoint in the session's transaction: what the block wrote is
     rolled back if it raises (and the error goes on), kept otherwise. For
@@ -170,6 +196,7 @@ def savepoint(session: Session) -> Iterator[None]:
         try:
             yield
         except BaseException:
+            _resync(driver)
             with _wrapped(dialect, "ROLLBACK TO SAVEPOINT", driver, cursor):
                 cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 cursor.execute(f"RELEASE SAVEPOINT {name}")
@@ -178,6 +205,18 @@ def savepoint(session: Session) -> Iterator[None]:
             cursor.execute(f"RELEASE SAVEPOINT {name}")
     finally:
         cursor.close()
+
+
+def _resync(driver: Any) -> None:
+    """After an error in a psycopg pipeline, the statements queued behind it
+    are skipped until the next sync: sync, so that what comes next (the
+    rollback to the savepoint) runs. The errors it brings up are the one
+    being handled and the skipped statements'."""
+    status = getattr(getattr(driver, "info", None), "pipeline_status", None)
+    if not status:  # not psycopg, or no pipeline (PipelineStatus.OFF is 0)
+        return
+    with suppress(driver.Error), driver.pipeline():  # leaving a nested pipeline syncs
+        pass
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.datastructures import State
 
@@ -18,6 +19,7 @@ from api import batching
 from api.batching import GroupCommit
 from api.caching import Caches
 from db.engine import make_engine
+from db.raw import Raw
 from tests.conftest import postgres_database
 
 
@@ -45,13 +47,16 @@ def group_commit(engine: Engine) -> GroupCommit:
     return GroupCommit(state)
 
 
+INSERT_NOTE = Raw(text("INSERT INTO notes (id, body) VALUES (:id, :body)"))
+COUNT_NOTES = Raw(text("SELECT count(*) FROM notes"))
+
+
 def note(number: int, body: str = "ok") -> Callable[[Session], int]:
     def work(session: Session) -> int:
-        session.execute(
-            text("INSERT INTO notes (id, body) VALUES (:id, :body)"), {"id": number, "body": body}
-        )
+        INSERT_NOTE.send(session, {"id": number, "body": body})
         if body == "fail":
             raise ValueError(f"note {number} failed after writing")
+        COUNT_NOTES.first(session)  # a read: in a pipeline, the insert's error shows here
         return number
 
     return work
@@ -139,3 +144,16 @@ def test_work_after_a_quiet_spell_still_runs(scratch: Engine) -> None:
 
     assert asyncio.run(main()) == [1, 2, 3, 4]
     assert stored(scratch) == [1, 2, 3, 4]
+
+
+def test_a_database_error_rolls_back_its_piece_alone(scratch: Engine) -> None:
+    commit = group_commit(scratch)
+
+    async def main() -> list[Any]:
+        works = [note(1), note(1, "again"), note(3)]  # the second breaks the key
+        return list(await asyncio.gather(*(commit.run(w) for w in works), return_exceptions=True))
+
+    one, two, three = asyncio.run(main())
+    assert (one, three) == (1, 3)
+    assert isinstance(two, IntegrityError)
+    assert stored(scratch) == [1, 3]
