@@ -1,7 +1,9 @@
 """Completions: what a person reported for a stored session.
 
-Written with Core statements on the table: reporting a session done is the
-most frequent write, and the ORM's unit of work cost more than the SQL."""
+Reporting a session done is the most frequent write: its statements are
+built once and run on the driver's cursor (`db.raw`), and a report reads
+its session, person and earlier completion in one statement. The ORM's
+unit of work cost more than the SQL."""
 
 from __future__ import annotations
 
