@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import from_json
-from sqlalchemy import JSON, Select, Table, Text, bindparam, cast, insert, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Dialect,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    insert,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, and_, col
 
@@ -17,8 +30,8 @@ from db import changes
 from db.errors import NotFound
 from db.raw import Raw
 from db.tables import Completion, PlannedSessionRow, User
+from programs import Block, PlannedSession, Profile, SessionLog
 from programs import Completion as CompletionReport
-from programs import PlannedSession, Profile, SessionLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +110,16 @@ _SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
         _COMPLETIONS.c.session_id == _SESSIONS.c.id,
     ),
 )
+# Its date and time are read as the driver gives them and converted by their
+# columns' own processors (`_Converters`): with no column to process, `Raw`
+# hands the rows over as they come, instead of visiting every value.
 _HISTORY = Raw(
     select(
         _SESSIONS.c.id,
-        _SESSIONS.c.date,
+        type_coerce(_SESSIONS.c.date, Text),
         _SESSIONS.c.aerobic_minutes,
         _SESSIONS.c.strength_seconds,
-        _COMPLETIONS.c.completed_at,
+        type_coerce(_COMPLETIONS.c.completed_at, Text),
         _COMPLETIONS.c.pain_during,
         _COMPLETIONS.c.effort,
         _COMPLETIONS.c.pain_before,
@@ -127,7 +143,9 @@ _WEEK = Raw(
 )
 # The content goes in as the JSON text `content_of` made (SQLite keeps it as
 # given; PostgreSQL casts it to its json type): not dumped again by `json`.
-_SESSION_VALUES: dict[str, Any] = {column.name: bindparam(column.name) for column in _SESSIONS.columns}
+_SESSION_VALUES: dict[str, Any] = {
+    column.name: bindparam(column.name) for column in _SESSIONS.columns
+}
 _INSERT_SESSIONS = {
     "sqlite": Raw(
         insert(_SESSIONS).values({**_SESSION_VALUES, "content": bindparam("content", type_=Text)})
@@ -167,6 +185,29 @@ _PERSON = Raw(
     ).where(_USERS.c.id == bindparam("user_id"), _USERS.c.client_id == bindparam("client_id"))
 )
 _HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
+
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Converters:
+    """A dialect's result processors of the history's date and time columns
+    (None where the driver's value is the column's already)."""
+
+    date: Processor | None
+    completed_at: Processor | None
+
+
+@cache
+def _converters(dialect: Dialect) -> _Converters:
+    def processor(column: ColumnElement[Any]) -> Processor | None:
+        found: Processor | None = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        return found
+
+    return _Converters(
+        date=processor(_SESSIONS.c.date), completed_at=processor(_COMPLETIONS.c.completed_at)
+    )
 
 
 # The statements above read JSON columns as text, to be parsed by pydantic's
@@ -230,18 +271,21 @@ def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
     Validated in one call for the whole list: the rows' own values, as
     `store_week` and `db.completions` wrote them."""
     rows = _HISTORY.all(session, {"user_id": user_id})
+    convert = _converters(session.get_bind().dialect)
+    to_date = convert.date or _same
+    to_datetime = convert.completed_at or _same
     return _HISTORY_ADAPTER.validate_python(
         [
             {
                 "session_id": session_id,
-                "date": day,
+                "date": to_date(day),
                 "aerobic_minutes": aerobic,
                 "strength_seconds": strength,
                 # NOT NULL in a completion: None when none was reported.
                 "completion": None
                 if completed_at is None
                 else {
-                    "completed_at": completed_at,
+                    "completed_at": to_datetime(completed_at),
                     "pain_during": pain_during,
                     "effort": effort,
                     "pain_before": pain_before,
@@ -263,6 +307,10 @@ def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
             ) in rows
         ]
     )
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def logs_of(sessions: Sequence[SessionToStore]) -> list[SessionLog]:
@@ -319,8 +367,34 @@ def is_stored(session: Session, *, user_id: str, week: str) -> bool:
 
 
 def content_of(planned: PlannedSession) -> bytes:
-    """A session as stored: its JSON, exactly as it is served."""
-    return planned.__pydantic_serializer__.to_json(planned)
+    """A session as stored: its JSON, exactly as it is served.
+
+    Most of it is its blocks, which the engine builds once and shares between
+    sessions (`programs.planner`): each is serialized once too, and spliced
+    into the rest of the session's JSON. A session serializes its blocks
+    exactly as they serialize on their own; keys are unique and a quote
+    inside a string is escaped, so the only `"blocks":[]` is the field's."""
+    rest = planned.model_copy(update={"blocks": ()})
+    blocks = b'"blocks":[' + b",".join(map(_block_json, planned.blocks)) + b"]"
+    return rest.__pydantic_serializer__.to_json(rest).replace(_NO_BLOCKS, blocks, 1)
+
+
+_NO_BLOCKS = b'"blocks":[]'
+# Blocks serialized, by identity: an entry holds its block, so that no other
+# object takes its id while it is kept. Bounded like the engine's block cache.
+_BLOCK_JSON: dict[int, tuple[Block, bytes]] = {}
+_BLOCK_JSON_MAX = 1 << 14
+
+
+def _block_json(block: Block) -> bytes:
+    found = _BLOCK_JSON.get(id(block))
+    if found is not None and found[0] is block:
+        return found[1]
+    content = block.__pydantic_serializer__.to_json(block)
+    if len(_BLOCK_JSON) >= _BLOCK_JSON_MAX:
+        _BLOCK_JSON.clear()
+    _BLOCK_JSON[id(block)] = (block, content)
+    return content
 
 
 def store_week(
