@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -37,12 +38,21 @@ from programs.stages import (
 from programs.weeks import IsoWeek
 
 _SESSION_NAMESPACE = uuid.UUID("5b1f3c1e-8f57-4d0c-9a53-0c6d3b1e7a42")
+_NAMESPACE_BYTES = _SESSION_NAMESPACE.bytes
 
 
 @lru_cache(maxsize=1 << 14)
 def session_id(person_id: str, day: date, slot: int = 0) -> str:
-    """Stable for a (person, date, slot): re-planning never renames a session."""
-    return str(uuid.uuid5(_SESSION_NAMESPACE, f"{person_id}/{day.isoformat()}/{slot}"))
+    """Stable for a (person, date, slot): re-planning never renames a session.
+
+    `uuid.uuid5` of the name (RFC 4122: SHA-1 of namespace and name, version
+    and variant bits set), without building a `UUID` on the way."""
+    name = f"{person_id}/{day.isoformat()}/{slot}".encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def first_ready_day(*, episodes: Sequence[Episode], today: date) -> date | None:
@@ -141,8 +151,15 @@ def replayed_plan(
 
 
 def session_volume(session: PlannedSession) -> tuple[int, int]:
-    """(aerobic minutes, strengthening seconds under tension) of a session."""
-    _, aerobic, strength = summarize((session,))
+    """(aerobic minutes, strengthening seconds under tension) of a session:
+    `summarize`'s figures for it alone."""
+    aerobic = strength = 0
+    for block in session.blocks:
+        if block.type is BlockType.aerobic:
+            aerobic += block.minutes
+        for e in block.exercises:
+            if e.category is Category.strengthening:
+                strength += e.work_seconds
     return aerobic, strength
 
 
