@@ -20,7 +20,6 @@ from programs.models import (
     Episode,
     Plan,
     PlannedSession,
-    PrescribedExercise,
     Profile,
     ReadinessStatus,
     Region,
@@ -29,7 +28,7 @@ from programs.models import (
 )
 from programs.readiness import Readiness, assess, safety_notes
 from programs.replay import Replay, State, Timeline, WeekRecord, draft_week, start_state
-from programs.sessions import ABDOMINAL, Draft, Item
+from programs.sessions import ABDOMINAL, Draft
 from programs.stages import (
     STAGE_ENTRY_AEROBIC_MINUTES,
     STAGE_ENTRY_SESSION_STRENGTH,
@@ -187,40 +186,8 @@ def _preview_state(profile: Profile, stage: int, week: IsoWeek) -> State:
     )
 
 
-@lru_cache(maxsize=1 << 14)
-def _exercise(item: Item) -> PrescribedExercise:
-    # Built from the library's own validated data: construct without re-validating.
-    # Immutable, so one instance serves every plan that prescribes the same dose.
-    e, dose = item.exercise, item.dose
-    return PrescribedExercise.model_construct(
-        slug=e.slug,
-        name=e.name,
-        category=e.category,
-        region=e.region,
-        sets=dose.sets if dose else 1,
-        reps=dose.reps if dose else 1,
-        hold_seconds=dose.hold if dose else None,
-        per_side=e.per_side,
-        minutes=item.minutes,
-        intensity=item.intensity,
-        instructions=e.instructions,
-        cues=e.cues,
-        cautions=e.cautions,
-        work_seconds=dose.work if dose else item.minutes * 60,
-        healthkit_activity=e.healthkit_activity,
-        health_connect_exercise=e.health_connect_exercise,
-    )
-
-
-@lru_cache(maxsize=1 << 14)
-def _block(kind: BlockType, items: tuple[Item, ...]) -> Block:
-    return Block.model_construct(
-        type=kind, minutes=sum(i.minutes for i in items), exercises=tuple(map(_exercise, items))
-    )
-
-
 def _session(person_id: str, draft: Draft) -> PlannedSession:
-    blocks = tuple(_block(kind, items) for kind, items in draft.blocks)
+    blocks = draft.built
     # A session is logged on health platforms as one workout: its longest block
     # (warm-up and cool-down aside; the first of the longest) names it.
     main: Block | None = None

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from programs import constants as c
 from programs.models import (
+    Block,
     BlockType,
     Completion,
     Episode,
@@ -34,6 +35,7 @@ from programs.sessions import (
     Setting,
     aerobic_exercise,
     aerobic_intensity,
+    built_block,
     cool_down,
     share_out,
     strength_block,
@@ -196,12 +198,15 @@ def draft_week(
     )
     intensity = aerobic_intensity(state.stage)
     drafts = []
-    for day, (setting, eased, head, aerobic, tail) in zip(days, layout, strict=True):
-        blocks = head + tail
+    for day, (setting, eased, head, aerobic, tail, built_head, built_tail) in zip(
+        days, layout, strict=True
+    ):
+        blocks, built = head + tail, built_head + built_tail
         if aerobic > 0:
-            item = Item(aerobic_exercise(setting, day.toordinal()), None, aerobic, intensity)
-            blocks = (*head, (BlockType.aerobic, (item,)), *tail)
-        drafts.append(Draft(day, blocks, eased))
+            items = (Item(aerobic_exercise(setting, day.toordinal()), None, aerobic, intensity),)
+            blocks = (*head, (BlockType.aerobic, items), *tail)
+            built = (*built_head, built_block(BlockType.aerobic, items), *built_tail)
+        drafts.append(Draft(day, blocks, eased, built))
     return tuple(drafts)
 
 
@@ -217,6 +222,9 @@ class DayLayout(NamedTuple):
     head: Blocks  # warm-up, stretching and strengthening
     aerobic: int  # minutes
     tail: Blocks  # cool-down
+    # `head` and `tail` as a plan holds them: built once with the layout.
+    built_head: tuple[Block, ...]
+    built_tail: tuple[Block, ...]
 
 
 @lru_cache(maxsize=4096)
@@ -298,7 +306,17 @@ def _week_layout(
         if eased:
             aerobic = floor(aerobic * (1 - c.REGRESSION_STEP))
         tail = ((BlockType.cool_down, cool),) if cool else ()
-        layout.append(DayLayout(setting, eased, tuple(head), aerobic, tail))
+        layout.append(
+            DayLayout(
+                setting,
+                eased,
+                tuple(head),
+                aerobic,
+                tail,
+                tuple(built_block(kind, items) for kind, items in head),
+                tuple(built_block(kind, items) for kind, items in tail),
+            )
+        )
     return tuple(layout)
 
 

@@ -20,9 +20,11 @@ from programs.errors import UnknownExercise
 from programs.library import DoseKind, Exercise, get_exercise
 from programs.models import (
     AerobicActivity,
+    Block,
     BlockType,
     Equipment,
     Intensity,
+    PrescribedExercise,
     Region,
 )
 from programs.stages import TEMPLATES, Slot
@@ -55,13 +57,49 @@ class Item:
         return self.dose.work
 
 
+@lru_cache(maxsize=1 << 14)
+def prescribed(item: Item) -> PrescribedExercise:
+    """An item as a plan prescribes it."""
+    # Built from the library's own validated data: construct without re-validating.
+    # Immutable, so one instance serves every plan that prescribes the same dose.
+    e, dose = item.exercise, item.dose
+    return PrescribedExercise.model_construct(
+        slug=e.slug,
+        name=e.name,
+        category=e.category,
+        region=e.region,
+        sets=dose.sets if dose else 1,
+        reps=dose.reps if dose else 1,
+        hold_seconds=dose.hold if dose else None,
+        per_side=e.per_side,
+        minutes=item.minutes,
+        intensity=item.intensity,
+        instructions=e.instructions,
+        cues=e.cues,
+        cautions=e.cautions,
+        work_seconds=dose.work if dose else item.minutes * 60,
+        healthkit_activity=e.healthkit_activity,
+        health_connect_exercise=e.health_connect_exercise,
+    )
+
+
+@lru_cache(maxsize=1 << 14)
+def built_block(kind: BlockType, items: tuple[Item, ...]) -> Block:
+    """A block as a plan holds it; one instance for equal blocks."""
+    return Block.model_construct(
+        type=kind, minutes=sum(i.minutes for i in items), exercises=tuple(map(prescribed, items))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """One session before it becomes a `PlannedSession`."""
+    """One session before it becomes a `PlannedSession`: its blocks as items
+    (what its volumes count) and as built (what its plan holds)."""
 
     day: date
     blocks: tuple[tuple[BlockType, tuple[Item, ...]], ...]
     eased: bool
+    built: tuple[Block, ...]
 
     @property
     def minutes(self) -> int:

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from programs import (
+    Block,
     BlockType,
     IsoWeek,
     PlannedSession,
@@ -107,6 +108,31 @@ def test_week_volumes_are_the_drafted_week_s_volumes(
         any(kind is BlockType.strengthening for kind, _ in d.blocks) for d in drafts
     )
     assert strength_days <= volumes.strength_sessions <= len(days)
+
+
+@PROPERTY_SETTINGS
+@given(
+    person=profiles(),
+    state=states(),
+    week_offset=st.integers(-60, 60),
+    red_day=st.none() | st.integers(0, 6),
+)
+def test_blocks_built_with_the_layout_are_the_drafted_blocks(
+    person: Profile, state: State, week_offset: int, red_day: int | None
+) -> None:
+    week = IsoWeek.of(START).shift(week_offset)
+    days = _week_days(person, week.monday())
+    red_on = None if red_day is None else week.monday() + timedelta(days=red_day)
+    for draft in draft_week(person, state, days, red_on=red_on):
+        assert len(draft.built) == len(draft.blocks)
+        for block, (kind, items) in zip(draft.built, draft.blocks, strict=True):
+            assert block.type is kind
+            assert block.minutes == sum(item.minutes for item in items)
+            assert [e.slug for e in block.exercises] == [i.exercise.slug for i in items]
+            assert [e.minutes for e in block.exercises] == [i.minutes for i in items]
+            work = [i.dose.work if i.dose else i.minutes * 60 for i in items]
+            assert [e.work_seconds for e in block.exercises] == work
+            assert block == Block.model_validate(block.model_dump())
 
 
 def test_equal_profiles_share_one_cache_key() -> None:
