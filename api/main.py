@@ -35,7 +35,7 @@ from api.routes import webhooks as webhook_routes
 from api.settings import Settings, get_settings
 from api.webhooks.worker import BackgroundWorker, WorkerConfig
 from db.changes import watcher_for
-from db.engine import PG_CONNECT_TIMEOUT_S, make_engine
+from db.engine import PG_CONNECT_TIMEOUT_S, checkpointer_for, make_engine
 from db.migrate import upgrade
 
 # Threads beyond one per request in flight, for work outside requests
@@ -118,7 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.webhooks_run_in_process:
             worker = BackgroundWorker(engine, WorkerConfig.from_settings(settings))
             worker.start()
+        # SQLite: the WAL is checkpointed off the writers' path (`db.engine`).
+        checkpointer = checkpointer_for(engine)
+        if checkpointer is not None:
+            checkpointer.start()
         yield
+        if checkpointer is not None:
+            await run_in_threadpool(checkpointer.stop)
         if worker is not None:
             await run_in_threadpool(worker.stop)
         caches.close()

@@ -12,6 +12,15 @@ from sqlalchemy.exc import OperationalError
 
 # How long a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# SQLite checkpoints (copies the WAL back into the database file, with an
+# fsync) in the commit that takes the WAL past `wal_autocheckpoint` pages
+# (default 1,000): then that commit, and every writer queued behind it, waits
+# for the disk. The service checkpoints from a thread of its own instead
+# (`Checkpointer`), every CHECKPOINT_INTERVAL_S; writers checkpoint themselves
+# only past SQLITE_WAL_AUTOCHECKPOINT_PAGES (~40 MB at 4 KiB pages), a bound
+# on the WAL should the thread not run (the CLI, a stopped service).
+CHECKPOINT_INTERVAL_S = 0.05
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 # So that requests and /readyz answer 503 promptly instead of hanging on an
 # unreachable server (libpq's minimum is 2).
 PG_CONNECT_TIMEOUT_S = 3
@@ -92,6 +101,7 @@ def _configure_sqlite(engine: Engine) -> None:
             # safe from corruption and spares an fsync per commit (SQLite docs).
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     # Writers of this process take turns on a lock of its own before BEGIN
@@ -130,3 +140,56 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         _release(record.info)
+
+
+class Checkpointer:
+    """Checkpoints a SQLite file's WAL every `interval_s` from a thread and a
+    connection of its own (see SQLITE_WAL_AUTOCHECKPOINT_PAGES). PASSIVE: it
+    takes no lock writers or readers wait for, and copies what no reader
+    still needs; what is left goes with the next one."""
+
+    def __init__(self, path: str, *, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        self.path = path
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int, int]:
+        """(busy, frames in the WAL, frames checkpointed), as SQLite tells."""
+        busy, frames, done = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(done)
+
+    def _run(self) -> None:
+        connection: sqlite3.Connection | None = None
+        while not self._stop.wait(self.interval_s):
+            try:
+                if connection is None:
+                    connection = sqlite3.connect(
+                        self.path, check_same_thread=False, isolation_level=None
+                    )
+                    connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                self.checkpoint(connection)
+            except sqlite3.Error:
+                # The file is gone or locked for long: writers still
+                # checkpoint past the bound; try again with a new connection.
+                if connection is not None:
+                    connection.close()
+                connection = None
+        if connection is not None:
+            connection.close()
+
+
+def checkpointer_for(engine: Engine) -> Checkpointer | None:
+    """A `Checkpointer` for a SQLite file engine; None otherwise."""
+    if engine.dialect.name != "sqlite" or engine.url.database in {None, "", ":memory:"}:
+        return None
+    return Checkpointer(str(engine.url.database))

@@ -1,3 +1,5 @@
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -7,7 +9,7 @@ from sqlalchemy.exc import OperationalError, StatementError
 from sqlmodel import Session
 
 import db.engine
-from db.engine import lost_write_race, make_engine, reader
+from db.engine import Checkpointer, checkpointer_for, lost_write_race, make_engine, reader
 from db.tables import Client
 
 
@@ -17,6 +19,8 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> 
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        autocheckpoint = connection.execute(text("PRAGMA wal_autocheckpoint")).scalar()
+        assert autocheckpoint == db.engine.SQLITE_WAL_AUTOCHECKPOINT_PAGES
     engine.dispose()
 
 
@@ -102,3 +106,59 @@ def test_a_reader_that_must_write_after_another_writer_is_told_to_run_again(
         again.commit()
         assert again.execute(text("SELECT count(*) FROM t")).scalar() == 2
     engine.dispose()
+
+
+def wal_with_writes(tmp_path: Path) -> Engine:
+    """A SQLite file whose WAL holds writes nobody has checkpointed yet."""
+    engine = make_engine(f"sqlite:///{tmp_path}/wal.db")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (body TEXT)"))
+    for _ in range(20):
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO notes VALUES (:body)"), {"body": "x" * 2000})
+    return engine
+
+
+def test_a_checkpoint_copies_the_whole_wal_back(tmp_path: Path) -> None:
+    engine = wal_with_writes(tmp_path)
+    checkpointer = checkpointer_for(engine)
+    assert checkpointer is not None
+    with sqlite3.connect(checkpointer.path) as connection:
+        busy, frames, done = checkpointer.checkpoint(connection)
+    assert busy == 0
+    assert frames > 0
+    assert done == frames
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM notes")).scalar() == 20
+    engine.dispose()
+
+
+def test_the_checkpointer_thread_checkpoints_until_stopped(tmp_path: Path) -> None:
+    engine = wal_with_writes(tmp_path)
+    seen: list[tuple[int, int, int]] = []
+    checkpointed = threading.Event()
+
+    class Watched(Checkpointer):
+        def checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int, int]:
+            seen.append(super().checkpoint(connection))
+            checkpointed.set()
+            return seen[-1]
+
+    checkpointer = Watched(str(engine.url.database), interval_s=0.01)
+    checkpointer.start()
+    assert checkpointed.wait(timeout=30)
+    checkpointer.stop()
+    assert checkpointer._thread is not None
+    assert not checkpointer._thread.is_alive()
+    _busy, frames, done = seen[0]
+    assert frames > 0
+    assert done == frames
+    engine.dispose()
+
+
+def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
+    assert checkpointer_for(make_engine("sqlite://")) is None
+    assert checkpointer_for(make_engine("postgresql://postgres@127.0.0.1:5432/test")) is None
+    found = checkpointer_for(make_engine(f"sqlite:///{tmp_path}/x.db"))
+    assert found is not None
+    assert found.path == f"{tmp_path}/x.db"
