@@ -13,7 +13,16 @@ from typing import Any
 
 import pytest
 
-from programs import IsoWeek, Plan, Progress, SessionLog, plan_week, progress
+from programs import (
+    IsoWeek,
+    Plan,
+    Progress,
+    SessionLog,
+    StageProgress,
+    plan_week,
+    plan_with_stage,
+    progress,
+)
 from tests.programs.simulate import PERSON, log, profile, simulate
 
 PERSON_PROFILE = profile(
@@ -41,6 +50,24 @@ def test_plan_week_with_a_year_of_history(
         history=history,
     )
     assert plan.sessions
+
+
+def test_plan_with_stage_with_a_year_of_history(
+    benchmark: Any, year_of_history: tuple[tuple[SessionLog, ...], IsoWeek]
+) -> None:
+    # What serving a week asks of the engine: its plan and the stage to record.
+    history, week = year_of_history
+    plan, stage = benchmark(
+        plan_with_stage,
+        person_id=PERSON,
+        profile=PERSON_PROFILE,
+        week=week,
+        today=week.monday(),
+        history=history,
+    )
+    assert isinstance(plan, Plan)
+    assert plan.sessions
+    assert isinstance(stage, StageProgress)
 
 
 def test_progress_with_a_year_of_history(
