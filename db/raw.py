@@ -33,28 +33,32 @@ from sqlmodel import Session
 Processor = Callable[[Any], Any]
 
 
+# A parameter the caller must give (the statement carries no value for it).
+_REQUIRED: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    # The parameters' names, in the order of a positional paramstyle (qmark,
-    # SQLite's), or None for a named one (pyformat, psycopg's).
-    order: tuple[str, ...] | None
-    binds: tuple[tuple[str, Processor], ...]
+    # Positional paramstyle (qmark, SQLite's): parameters go as a list in the
+    # order of `steps`; named (pyformat, psycopg's): as a dict.
+    positional: bool
+    # Each parameter: its name, its type's bind processor, and the value the
+    # statement carries (a literal made a parameter, such as a function's
+    # constant argument; overridable by the caller's) or _REQUIRED.
+    steps: tuple[tuple[str, Processor | None, Any], ...]
     results: tuple[Processor | None, ...]
-    # Values the statement carries (literals made parameters, such as a
-    # function's constant argument), overridable by the caller's.
-    defaults: Mapping[str, Any]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
-        if self.defaults:
-            values = {**self.defaults, **values}
-        if self.binds:
-            values = dict(values)
-            for name, process in self.binds:
-                values[name] = process(values[name])
-        if self.order is None:
-            return values
-        return tuple(values[name] for name in self.order)
+        processed = []
+        for name, process, default in self.steps:
+            value = values.get(name, default)
+            if value is _REQUIRED:
+                raise KeyError(f"missing parameter {name!r}")
+            processed.append(value if process is None else process(value))
+        if self.positional:
+            return processed
+        return {step[0]: value for step, value in zip(self.steps, processed, strict=True)}
 
     def row(self, found: Sequence[Any]) -> tuple[Any, ...]:
         if not self.results:  # a textual statement: its values as the driver gives them
@@ -78,11 +82,7 @@ class Raw:
         self, session: Session, values: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
         """Every row, as tuples of the selected columns' values."""
-        compiled, cursor = self._run(session, values or {})
-        try:
-            found = cursor.fetchall()
-        finally:
-            cursor.close()
+        compiled, found = self._execute(session, values, _fetchall)
         if not any(compiled.results):
             return [tuple(row) for row in found]
         return [compiled.row(row) for row in found]
@@ -91,27 +91,19 @@ class Raw:
         self, session: Session, values: Mapping[str, Any] | None = None
     ) -> tuple[Any, ...] | None:
         """The first row, or None."""
-        compiled, cursor = self._run(session, values or {})
-        try:
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
+        compiled, found = self._execute(session, values, _fetchone)
         return None if found is None else compiled.row(found)
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> int:
         """Run a statement that returns no rows; the rows it touched."""
-        _compiled, cursor = self._run(session, values or {})
-        try:
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        _compiled, count = self._execute(session, values, _rowcount)
+        return int(count)
 
     def send(self, session: Session, values: Mapping[str, Any] | None = None) -> None:
         """Run a statement whose outcome is not read. In a `pipeline` it goes
         out with the next statement whose result is read, and its error, if
         any, is raised there (or when the pipeline ends)."""
-        _compiled, cursor = self._run(session, values or {})
-        cursor.close()
+        self._execute(session, values, _nothing)
 
     def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per row of parameters (executemany)."""
@@ -132,17 +124,39 @@ class Raw:
             found = self._compiled[dialect.name] = _compile(self.statement, dialect)
         return found
 
-    def _run(self, session: Session, values: Mapping[str, Any]) -> tuple[_Compiled, Any]:
+    def _execute(
+        self,
+        session: Session,
+        values: Mapping[str, Any] | None,
+        fetch: Callable[[Any], Any],
+    ) -> tuple[_Compiled, Any]:
+        """Execute, and `fetch` what is wanted of the cursor; the driver's
+        errors (in a pipeline, some come only with the fetch) as SQLAlchemy's."""
         dialect, driver = _driver(session)
         compiled = self.compiled(dialect)
         cursor = driver.cursor()
         try:
             with _wrapped(dialect, compiled.sql, driver, cursor):
-                cursor.execute(compiled.sql, compiled.parameters(values))
-        except BaseException:
+                cursor.execute(compiled.sql, compiled.parameters(values or {}))
+                return compiled, fetch(cursor)
+        finally:
             cursor.close()
-            raise
-        return compiled, cursor
+
+
+def _fetchall(cursor: Any) -> Any:
+    return cursor.fetchall()
+
+
+def _fetchone(cursor: Any) -> Any:
+    return cursor.fetchone()
+
+
+def _rowcount(cursor: Any) -> Any:
+    return cursor.rowcount
+
+
+def _nothing(_cursor: Any) -> None:
+    return None
 
 
 _DRIVER = "backplan.raw_driver"
@@ -240,17 +254,16 @@ def _wrapped(dialect: Dialect, sql: str, driver: Any, cursor: Any) -> Iterator[N
 
 def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-    binds: list[tuple[str, Processor]] = []
-    defaults: dict[str, Any] = {}
+    kinds: dict[str, tuple[Processor | None, Any]] = {}
     for name, bind in compiled.binds.items():
         if bind.expanding or bind.literal_execute or bind.callable is not None:
             raise ValueError(f"Raw cannot run a statement with parameter {name!r} as it is")
-        if not bind.required:
-            defaults[name] = bind.value
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binds.append((name, process))
-    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+        kinds[name] = (
+            _bind_processor(bind.type, dialect),
+            _REQUIRED if bind.required else bind.value,
+        )
+    names = (compiled.positiontup or ()) if compiled.positional else tuple(kinds)
+    steps = tuple((name, *kinds[name]) for name in names)
     # A SELECT's columns, or an INSERT's / UPDATE's RETURNING ones.
     results = [
         column.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -258,8 +271,20 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
     ]
     return _Compiled(
         sql=compiled.string,
-        order=order,
-        binds=tuple(binds),
+        positional=bool(compiled.positional),
+        steps=steps,
         results=tuple(results),
-        defaults=defaults,
     )
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    """The type's bind processor for the dialect: its `raw_bind_processor`,
+    if it has one (a faster function giving the very same values, such as
+    `db.types.UtcDateTime`'s), else SQLAlchemy's."""
+    faster = getattr(type_, "raw_bind_processor", None)
+    if faster is not None:
+        found: Processor | None = faster(dialect)
+        if found is not None:
+            return found
+    process: Processor | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return process

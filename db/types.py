@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +25,26 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def raw_bind_processor(
+        self, dialect: Dialect
+    ) -> Callable[[datetime | None], str | None] | None:
+        """For `db.raw` on SQLite: the value SQLAlchemy's own processing stores
+        (naive UTC, as "YYYY-MM-DD HH:MM:SS.ffffff", its SQLite DATETIME
+        format), in one C call rather than three Python ones."""
+        if dialect.name != "sqlite":
+            return None
+        return _sqlite_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: store timezone-aware UTC times only")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

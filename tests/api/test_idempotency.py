@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
+from starlette.requests import Request
 
-from api.idempotency import fingerprint
+from api.idempotency import fingerprint, target_of
 from db.tables import ApiKey, Episode, IdempotencyRecord
 from tests.conftest import Api, Clock, register, user_fields
 
@@ -237,3 +238,28 @@ def test_a_path_that_cannot_name_a_person_is_stored_about_nobody(api: Api) -> No
         response = api.delete(path, headers={"Idempotency-Key": "long-id"})
         assert response.status_code == 404
         assert response.headers.get("idempotent-replayed", "no") == replayed
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/v1/users/u-1/sessions/s-1/completion", b""),
+        ("/v1/users", b"external_id=a%20b&limit=5"),
+        ("/v1/caf\u00e9", b"q=caf%C3%A9"),
+    ],
+)
+def test_a_keys_target_is_the_requests_path_and_query(path: str, query: bytes) -> None:
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"api.example.com")],
+        "scheme": "https",
+        "server": ("api.example.com", 443),
+    }
+    request = Request(scope)
+    url = request.url
+    assert target_of(request) == url.path + (f"?{url.query}" if url.query else "")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Table, bindparam, func, insert, literal, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from db import completions
+from db.engine import make_engine
 from db.raw import Raw, savepoint
+from db.types import UtcDateTime
 from programs import Completion as CompletionReport
 from tests.conftest import NOW
 from tests.db.test_repositories import new_user, planned, store
@@ -99,7 +104,7 @@ def test_many_and_run(session: Session) -> None:
         planned("c", date(2026, 11, 30)),
         planned("d", date(2026, 12, 1)),
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "user_id": user_id,
             "session_id": session_id,
@@ -190,3 +195,32 @@ def test_driver_errors_are_raised_as_sqlalchemys(session: Session) -> None:
     with pytest.raises(IntegrityError) as raised:
         again.run(session, values)  # the completion of "a" exists
     assert raised.value.orig is not None
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=-11)), timezone(timedelta(hours=14))]
+        ),
+    )
+)
+def test_utc_datetimes_go_to_sqlite_as_sqlalchemy_would_send_them(value: datetime) -> None:
+    dialect = sqlite.dialect()
+    column = UtcDateTime()
+    sqlalchemys = column.dialect_impl(dialect).bind_processor(dialect)
+    faster = column.raw_bind_processor(dialect)
+    assert sqlalchemys is not None
+    assert faster is not None
+    assert faster(value) == sqlalchemys(value)
+    assert faster(None) is None
+
+
+def test_naive_datetimes_are_refused_by_the_faster_processor_too() -> None:
+    faster = UtcDateTime().raw_bind_processor(sqlite.dialect())
+    assert faster is not None
+    with pytest.raises(ValueError, match="naive"):
+        faster(datetime(2026, 11, 21, 12, 0))
+    postgres = make_engine("postgresql://postgres@127.0.0.1:5432/test").dialect  # not connected
+    assert UtcDateTime().raw_bind_processor(postgres) is None
