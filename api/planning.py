@@ -246,9 +246,10 @@ def _keep_stored(
     if not stored:
         if not plan.sessions:
             return plan, None
-        items = [_to_store(planned) for planned in plan.sessions]
+        contents = tuple(map(plan_store.content_of, plan.sessions))
+        items = [_to_store(p, content=c) for p, c in zip(plan.sessions, contents, strict=True)]
         if plan_store.store_week(session, user_id=person_id, week=week, sessions=items, now=now):
-            return plan, tuple(item.content for item in items if item.content is not None)
+            return plan, contents
         # A concurrent first request stored the week: serve its sessions.
         stored = plan_store.week_sessions(session, user_id=person_id, week=week)
 
@@ -278,13 +279,10 @@ def _keep_stored(
     return plan.model_copy(update=update), None
 
 
-def _to_store(planned: PlannedSession) -> SessionToStore:
+def _to_store(planned: PlannedSession, *, content: bytes | None = None) -> SessionToStore:
     aerobic, strength = programs.session_volume(planned)
     return SessionToStore(
-        planned=planned,
-        aerobic_minutes=aerobic,
-        strength_seconds=strength,
-        content=plan_store.content_of(planned),
+        planned=planned, aerobic_minutes=aerobic, strength_seconds=strength, content=content
     )
 
 
