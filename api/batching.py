@@ -20,8 +20,8 @@ What each request sees is unchanged:
   commit, before any of its requests answers (`api.caching.transaction`).
 
 On PostgreSQL a batch is one pipeline (`db.raw.pipeline`): a completion
-takes three round trips to the server (its session's read, its insert's
-answer, its key's answer) instead of nine.
+takes two round trips to the server (its session's read; its writes, synced
+as its savepoint ends) instead of nine.
 
 On SQLite one batch runs at a time, in the writer's turn
 (`api.caching.write_turn`); on PostgreSQL up to `CONCURRENT_BATCHES` run side
@@ -115,8 +115,10 @@ class GroupCommit:
         with transaction(engine, caches) as session, pipeline(session):
             for work in batch:
                 try:
-                    with savepoint(session):
-                        outcomes.append((True, work(session)))
+                    with savepoint(session):  # in a pipeline, its errors come up as it ends
+                        result = work(session)
                 except Exception as error:  # handed to its request
                     outcomes.append((False, error))
+                else:
+                    outcomes.append((True, result))
         return outcomes

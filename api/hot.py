@@ -53,10 +53,6 @@ _COMPLETION = "/completion"
 _JSON = "application/json"
 
 
-class _KeyKnown(Exception):
-    """The Idempotency-Key was seen before: the routes' claim answers it."""
-
-
 class HotPaths:
     """Serves GET /v1/users/{id}/plan, /v1/users/{id}/progress and /v1/exercises
     without query parameters, when they succeed; passes on everything else."""
@@ -124,21 +120,22 @@ class HotPaths:
             session_id=session_id,
             body=report,
             now=now,
+            unread=True,  # a race with another first report: the route overwrites
         )
         content = public.__pydantic_serializer__.to_json(public)
         response = Response(content, status_code=201 if created else 200, media_type=_JSON)
         response = etags.respond(request, response)
-        if raw_key is not None and not idempotency.record_answer(
-            session,
-            owner=client_id,
-            raw_key=raw_key,
-            fingerprint=idempotency.fingerprint("PUT", idempotency.target_of(request), body),
-            request=request,
-            response=response,
-            ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
-            now=now,
-        ):
-            raise _KeyKnown
+        if raw_key is not None:
+            idempotency.record_answer(
+                session,
+                owner=client_id,
+                raw_key=raw_key,
+                fingerprint=idempotency.fingerprint("PUT", idempotency.target_of(request), body),
+                request=request,
+                response=response,
+                ttl=timedelta(hours=state.settings.idempotency_ttl_hours),
+                now=now,
+            )
         return response
 
     async def _answer(self, scope: Scope) -> Response | None:

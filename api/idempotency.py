@@ -235,17 +235,18 @@ def record_answer(
     response: Response,
     ttl: timedelta,
     now: datetime,
-) -> bool:
+) -> None:
     """Claim the key and store the request's response at once, in the
     request's own transaction, for a request whose work is done in that same
-    transaction (`api.hot`). False, with nothing written, when the key is
-    known already (in flight, answered, reused or expired): the caller then
-    rolls back and the request takes the full path of `claim`."""
+    transaction (`api.hot`). A key known already (in flight, answered, reused
+    or expired) is an IntegrityError, here or (in a pipeline) when the
+    caller's savepoint ends: the caller then rolls back and the request takes
+    the full path of `claim`."""
     key = parse_key(raw_key)
     _prune_now_and_then(session, owner=owner, before=now - ttl)
     stored = _stored(response, secret=())
     user_id = _about(_person_id(request.path_params.get("user_id")), stored)
-    return store.insert_answered(
+    store.insert_answered(
         session,
         owner=owner,
         key=key,

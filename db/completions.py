@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy import Table, Text, and_, bindparam, select, type_coerce, update
+from sqlalchemy import Table, Text, and_, bindparam, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -72,9 +72,12 @@ _TARGET = _target()
 _TARGET_WITH_CONTENT = _target(type_coerce(_SESSIONS.c.content, Text))
 # INSERT unless a row for the session exists, telling which; per dialect.
 _INSERT_NEW = {
-    name: Raw(insert(_COMPLETIONS).on_conflict_do_nothing().returning(_COMPLETIONS.c.session_id))
-    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+    name: Raw(
+        dialect_insert(_COMPLETIONS).on_conflict_do_nothing().returning(_COMPLETIONS.c.session_id)
+    )
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
 }
+_INSERT = Raw(insert(_COMPLETIONS))
 _REPLACE = Raw(
     update(_COMPLETIONS)
     .where(
@@ -189,10 +192,16 @@ def store_report(
     report: CompletionReport,
     notes: str | None,
     now: datetime,
+    unread: bool = False,
 ) -> tuple[StoredCompletion, bool]:
     """Create or overwrite the target session's completion; True when it was
     created, which emits `session.completed`. An identical report changes
-    nothing, timestamps included."""
+    nothing, timestamps included.
+
+    `unread`: for a caller in a savepoint of its own that retries elsewhere
+    (`api.batching`): a first report that races another one is an
+    IntegrityError instead of an overwrite, so the insert's answer is never
+    read, which in a pipeline (`db.raw`) spares a round trip."""
     user_id, session_id = target.user_id, target.session_id
     values = _columns(report, notes)
     stored = target.stored
@@ -200,7 +209,9 @@ def store_report(
         new = StoredCompletion(
             user_id=user_id, session_id=session_id, created_at=now, updated_at=now, **values
         )
-        if _insert_new(session, new):
+        if unread:
+            _INSERT.send(session, {name: getattr(new, name) for name in _FIELDS})
+        if unread or _insert_new(session, new):
             changes.announce(session, changes.user_topic(user_id))
             outbox.emit_about(
                 session,

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import CursorResult, Table, bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -22,11 +20,7 @@ from db.raw import Raw
 from db.tables import IdempotencyRecord
 
 _KEYS: Table = SQLModel.metadata.tables["idempotency_keys"]
-# Built once, per dialect: INSERT unless the key has a row, telling which.
-_INSERT_ANSWERED = {
-    name: Raw(insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key))
-    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
-}
+_INSERT_ANSWERED = Raw(insert(_KEYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +61,12 @@ def insert_answered(
     user_id: str | None,
     response: StoredResponse,
     now: datetime,
-) -> bool:
+) -> None:
     """Claim a key with its response already stored, in the caller's
-    transaction; False, writing nothing, when a row for the key exists (or
-    appeared meanwhile). One statement on the driver's cursor (`db.raw`): the
-    fast completion path runs it."""
+    transaction. A key that has a row (or gets one meanwhile) is an
+    IntegrityError: the caller, in a savepoint of its own, rolls back and
+    takes the full path. Sent on the driver's cursor without reading an
+    answer (`db.raw`): in a pipeline it rides along with the next read."""
     values = {
         "owner": owner,
         "key": key,
@@ -87,8 +82,7 @@ def insert_answered(
         "created_at": now,
         "completed_at": now,
     }
-    statement = _INSERT_ANSWERED[session.get_bind().dialect.name]
-    return statement.first(session, values) is not None
+    _INSERT_ANSWERED.send(session, values)
 
 
 def take_over(

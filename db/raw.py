@@ -197,7 +197,9 @@ def pipeline(session: Session) -> Iterator[None]:
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
     """A savepoint in the session's transaction: what the block wrote is
-    rolled back if it raises (and the error goes on), kept otherwise. For
+    rolled back if it raises (and the error goes on), kept otherwise. In a
+    `pipeline`, the block's statements are synced before it ends, so that
+    their errors are the block's. For
     work that writes only through `Raw` and Core statements: the ORM's
     objects know nothing of it (`Session.begin_nested` does, at ~10x the cost)."""
     dialect, driver = _driver(session)
@@ -209,6 +211,10 @@ def savepoint(session: Session) -> Iterator[None]:
             cursor.execute(f"SAVEPOINT {name}")
         try:
             yield
+            # In a pipeline, what the block only sent is checked here, while
+            # its savepoint can still take it back.
+            with _wrapped(dialect, "(pipeline sync)", driver, cursor):
+                _sync(driver)
         except BaseException:
             _resync(driver)
             with _wrapped(dialect, "ROLLBACK TO SAVEPOINT", driver, cursor):
@@ -219,6 +225,14 @@ def savepoint(session: Session) -> Iterator[None]:
             cursor.execute(f"RELEASE SAVEPOINT {name}")
     finally:
         cursor.close()
+
+
+def _sync(driver: Any) -> None:
+    """In a psycopg pipeline, send what is queued and raise the first error
+    among it; elsewhere nothing."""
+    if getattr(getattr(driver, "info", None), "pipeline_status", None):
+        with driver.pipeline():  # leaving a nested pipeline syncs
+            pass
 
 
 def _resync(driver: Any) -> None:

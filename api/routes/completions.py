@@ -69,11 +69,13 @@ def report(
     session_id: str,
     body: CompletionPut,
     now: datetime,
+    unread: bool = False,
 ) -> tuple[CompletionPublic, bool]:
     """Store the report of the client's user's session; True when it is the
     first. The work of `put_completion`, shared with its fast path
     (`api.hot`), which has not looked the user up: NotFound for another
-    client's user, as for an unknown one."""
+    client's user, as for an unknown one. `unread`: see
+    `db.completions.store_report`."""
     target = completion_store.find_target(
         session, user_id=user_id, session_id=session_id, with_slugs=bool(body.skipped)
     )
@@ -81,7 +83,7 @@ def report(
         raise NotFound("user", user_id)
     checked = _checked(body, target=target, now=now)
     completion, created = completion_store.store_report(
-        session, target=target, report=checked, notes=body.notes, now=now
+        session, target=target, report=checked, notes=body.notes, now=now, unread=unread
     )
     return CompletionPublic.model_validate(completion), created
 

@@ -5,14 +5,13 @@ leaves every error to the routes."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from api.etags import etag_of
 from api.hot import HotPaths
@@ -94,14 +93,15 @@ REPORT = {"completed_at": "2026-11-18T09:30:00Z", "pain_during": 2, "effort": 4}
 def fast_reports(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The session ids of the completion PUTs the fast path answered itself."""
     answered: list[str] = []
-    original = HotPaths._report_in
+    original = HotPaths._report
 
-    def counted(self: HotPaths, session: Session, request: Request, *args: Any) -> Response:
-        response = original(self, session, request, *args)
-        answered.append(request.path_params["session_id"])
+    async def counted(self: HotPaths, scope: Scope, body: bytes) -> Response | None:
+        response = await original(self, scope, body)
+        if response is not None:  # committed and answered here, not by the route
+            answered.append(scope["path_params"]["session_id"])
         return response
 
-    monkeypatch.setattr(HotPaths, "_report_in", counted)
+    monkeypatch.setattr(HotPaths, "_report", counted)
     return answered
 
 
