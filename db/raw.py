@@ -181,7 +181,7 @@ def _driver(session: Session) -> tuple[Dialect, Any]:
 def pipeline(session: Session) -> Iterator[None]:
     """On PostgreSQL, psycopg's pipeline mode for the block: statements go
     out without waiting for the server, and a round trip happens only where
-    a result is read (`Raw.first`, `Raw.all`, `Raw.later`) or at the end.
+    a result is read (`Raw.first`, `Raw.all`) or at the end.
     Statements sent with `Raw.send` ride along with the next one read, so
     work that reads little makes few round trips. Elsewhere (SQLite, in
     process) it changes nothing. For `Raw` statements only: SQLAlchemy's
