@@ -266,17 +266,32 @@ async def get_authorized_user(
     return await user_ref(request, caller, user_id)
 
 
+# What a cached `UserRef` counts for, roughly.
+USER_REF_BYTES = 512
+
+
+def user_key(client_id: str, user_id: str) -> tuple[str, str, str]:
+    """The cache key of the client's user's `UserRef`."""
+    return ("user", client_id, user_id)
+
+
+def known_user_ref(request: Request, caller: Caller, user_id: str) -> UserRef | None:
+    """The client's user `user_id` if cached; None otherwise (not a 404)."""
+    caches: Caches = request.app.state.caches
+    ref: UserRef | None = caches.get(user_key(caller.client.id, user_id))
+    return ref
+
+
 async def user_ref(request: Request, caller: Caller, user_id: str) -> UserRef:
     """The client's user `user_id` (404 otherwise), cached until the user changes."""
     caches: Caches = request.app.state.caches
     client_id = caller.client.id
-    cache_key = ("user", client_id, user_id)
-    ref: UserRef | None = caches.get(cache_key)
+    ref = known_user_ref(request, caller, user_id)
     if ref is None:
         topic = changes.user_topic(user_id)
         stamp = caches.stamp(topic)
         ref = await run_in_threadpool(_find_user, request.app.state.engine, client_id, user_id)
-        caches.put(cache_key, ref, topic=topic, stamp=stamp, size=512)
+        caches.put(user_key(client_id, user_id), ref, topic=topic, stamp=stamp, size=USER_REF_BYTES)
     return ref
 
 

@@ -37,7 +37,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import etags, idempotency, reads
 from api.caching import Body
-from api.deps import api_key_scheme, authenticate, get_now, require_scopes, user_ref
+from api.deps import (
+    api_key_scheme,
+    authenticate,
+    get_now,
+    known_user_ref,
+    require_scopes,
+    user_ref,
+)
 from api.middleware import replay_body
 from api.pagination import DEFAULT_LIMIT, PageRequest
 from api.routes import completions
@@ -162,10 +169,15 @@ class HotPaths:
         if user_id is None:
             paging = PageRequest(limit=DEFAULT_LIMIT, cursor=None)
             return await reads.exercises(state.caches, paging, reads.ExerciseFilters())
-        ref = await user_ref(request, caller, user_id)
         now = await self._now()
         if what == "plan":
-            return await reads.plan(state, ref=ref, week=None, now=now)
+            known = known_user_ref(request, caller, user_id)
+            if known is None:  # most likely a first-time plan: one transaction for both
+                return await reads.this_weeks_plan_of(
+                    state, client_id=caller.client.id, user_id=user_id, now=now
+                )
+            return await reads.plan(state, ref=known, week=None, now=now)
+        ref = await user_ref(request, caller, user_id)
         return await reads.progress(state, ref=ref, now=now)
 
     async def _now(self) -> datetime:

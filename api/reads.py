@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from fastapi import Response
@@ -24,7 +24,7 @@ from starlette.datastructures import State
 
 from api import planning
 from api.caching import Body, Caches, transaction, write_turn
-from api.deps import UserRef
+from api.deps import USER_REF_BYTES, UserRef, user_key
 from api.etags import etag_of
 from api.pagination import PageRequest, page
 from api.schemas import ExercisesPublic
@@ -118,9 +118,43 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
         person = plan_store.find_person(session, client_id=ref.client_id, user_id=ref.id)
         return planning.serve_week(session, person=person, week=week, now=now)
 
-    key = ("plan", ref.id, str(the_week), today)
+    key = _plan_key(ref.id, the_week, today)
     compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
+
+
+def _plan_key(user_id: str, week: IsoWeek, today: date) -> Hashable:
+    """A person's plan for `week` as served on their local date `today`."""
+    return ("plan", user_id, str(week), today)
+
+
+async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now: datetime) -> Body:
+    """`plan` for this week, of a person whose `UserRef` is not cached: the
+    person is read in the plan's own transaction (a writer's: a week that has
+    begun is stored when first served), not in one and a thread hop of its
+    own first. NotFound for an unknown id and for another client's user."""
+    topic = changes.user_topic(user_id)
+    stamp = state.caches.stamp(topic)
+
+    def attempt() -> tuple[plan_store.Person, Body]:
+        with transaction(state.engine, state.caches) as session:
+            person = plan_store.find_person(session, client_id=client_id, user_id=user_id)
+            served = planning.serve_week(session, person=person, week=None, now=now)
+        return person, plan_body(served)
+
+    async with write_turn(state):
+        person, body = await run_in_threadpool(attempt)
+    today = planning.local_date(person.timezone, now)
+    ref = UserRef(id=person.id, client_id=person.client_id, timezone=person.timezone)
+    # Kept unless the person changed meanwhile (a week stored now is such a
+    # change, as in `cached`): then the next read computes them again.
+    size = len(body.content) + ENTRY_OVERHEAD_BYTES
+    key = _plan_key(ref.id, IsoWeek.of(today), today)
+    state.caches.put(key, body, topic=topic, stamp=stamp, size=size)
+    state.caches.put(
+        user_key(client_id, user_id), ref, topic=topic, stamp=stamp, size=USER_REF_BYTES
+    )
+    return body
 
 
 async def progress(state: State, *, ref: UserRef, now: datetime) -> Body:

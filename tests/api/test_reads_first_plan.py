@@ -108,3 +108,23 @@ def test_a_plan_body_splices_the_stored_json_exactly() -> None:
     assert not before_start.sessions
     empty = planning.public_plan(before_start, preview=True)
     assert reads.plan_body(planning.ServedWeek(empty, ())) == reads.body_of(empty)
+
+
+def test_a_first_plan_of_a_person_not_cached_reads_them_in_its_own_transaction(
+    quiet: Api,
+) -> None:
+    user = quiet.user(program_start="2026-11-16")
+    app = quiet.http.app
+    caches: Caches = app.state.caches  # type: ignore[attr-defined]
+    caches.clear()  # the person's id and time zone are not cached
+    assert quiet.get("/v1/exercises").status_code == 200  # the API key is, again
+    engine: Engine = app.state.engine  # type: ignore[attr-defined]
+    with transactions(engine) as first:
+        served = quiet.get(f"/v1/users/{user['id']}/plan")
+    assert served.status_code == 200
+    assert first == ["writer"]  # the person's lookup, the plan and its storing
+    again = quiet.get(f"/v1/users/{user['id']}/plan", params={"week": served.json()["week"]})
+    assert again.content == served.content  # the route's answer, from the stored week
+    other = register(quiet.http, "Another App")
+    assert other.get(f"/v1/users/{user['id']}/plan").status_code == 404
+    assert quiet.get("/v1/users/nobody/plan").status_code == 404
