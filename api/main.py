@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -98,6 +99,24 @@ offset is given).
 """
 
 
+# CPython collects its youngest generation after 700 more container objects
+# were made than freed: on the hot paths, every few requests, each collection
+# walking what survived, and a full collection every 100 of those. Requests
+# make and drop thousands of objects, nearly all freed by reference counting,
+# so collecting 14x less often cost nothing in memory here and made completion
+# PUTs ~40% faster (BENCHMARKS.md).
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def _tune_collector() -> None:
+    """After start-up: what was loaded lives as long as the process, so it
+    goes out of the collector's way (`gc.freeze`), or every full collection
+    would walk it again; then the thresholds above."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url, echo=settings.log_sql)
@@ -118,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.webhooks_run_in_process:
             worker = BackgroundWorker(engine, WorkerConfig.from_settings(settings))
             worker.start()
+        _tune_collector()
         # SQLite: the WAL is checkpointed off the writers' path (`db.engine`).
         checkpointer = checkpointer_for(engine)
         if checkpointer is not None:

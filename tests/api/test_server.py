@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from api.main import GC_THRESHOLDS
 from api.server import set_nodelay
 
 
@@ -34,3 +38,9 @@ def test_a_transport_without_a_tcp_socket_is_left_alone() -> None:
     left, right = socket.socketpair()
     with left, right:
         set_nodelay(Transport(left))  # AF_UNIX: nothing to set, nothing raised
+
+
+def test_a_started_app_freezes_what_it_loaded_and_collects_less_often(http: TestClient) -> None:
+    assert http.get("/healthz").status_code == 200  # the app has started
+    assert gc.get_threshold() == GC_THRESHOLDS
+    assert gc.get_freeze_count() > 0
