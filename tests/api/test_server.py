@@ -1,4 +1,5 @@
-"""`api.server`: connections send small writes at once (TCP_NODELAY)."""
+"""`api.server` and the process's start-up: connections send small writes at once
+(TCP_NODELAY), and the garbage collector is tuned once the app has started."""
 
 from __future__ import annotations
 
