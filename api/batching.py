@@ -45,9 +45,10 @@ from db.raw import pipeline, savepoint
 # At most this many requests' work in one transaction: a batch holds SQLite's
 # writer for its whole length, and one failed commit fails all of it.
 MAX_BATCH = 64
-# PostgreSQL batches at once (SQLite: one, its single writer): enough to keep
-# both cores busy while one batch waits on a round trip or a WAL flush.
-CONCURRENT_BATCHES = 4
+# PostgreSQL batches at once (SQLite: one, its single writer): one can fill
+# while the other waits on a round trip or its commit's WAL flush. Measured
+# against 1, 4 and 8 on 2 cores: fewer, larger batches commit less often.
+CONCURRENT_BATCHES = 2
 
 # Work reads and writes through `db.raw` only: its savepoint is the driver's
 # (`db.raw.savepoint`), which the ORM's objects know nothing of, and on
