@@ -87,7 +87,10 @@ def test_writes_read_back_as_sqlalchemy_wrote_them(session: Session) -> None:
     returning = insert(COMPLETIONS).returning(COMPLETIONS.c.session_id, COMPLETIONS.c.created_at)
     assert Raw(returning).first(session, {**values, "session_id": "c"}) == ("c", later)
     session.execute(insert(COMPLETIONS), {**values, "session_id": "d"})
-    rows = Raw(BY_USER.where(COMPLETIONS.c.session_id > "b")).all(session)
+    theirs = BY_USER.where(
+        COMPLETIONS.c.user_id == bindparam("user_id"), COMPLETIONS.c.session_id > "b"
+    )
+    rows = Raw(theirs).all(session, {"user_id": user_id})
     written, by_core = sorted(rows)
     # Every completion column alike, written by Raw (c) and by Core (d).
     assert written[2:-2] == by_core[2:-2]
