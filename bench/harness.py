@@ -80,16 +80,16 @@ PRIME_PASSES_PER_WORKER = 4
 # whole database's indexes: each request a person or session of its own, drawn
 # from everyone seeded (bench.seed mixes the fresh people in evenly).
 DEFAULT_LOAD_USERS = 10_000
-# First-time plans and completions run at about 100-300 requests/s on this
-# kind of machine: fresh people (and open sessions) for 400/s, at least 1,000
-# and at most 20,000 (a 50 s run at 400/s; more is only disk and seeding time).
-# A run that outruns them says how often it reused one (`wrapped`, shown as
-# "pool reused"): then pass --fresh-users.
-FRESH_PER_SECOND = 400
+# First-time plans run at about 250-450 requests/s on this kind of machine,
+# completions at 600-1,600: fresh people for 800/s, at least 1,000 and at
+# most 40,000 (a 50 s run at 800/s; more is only disk and seeding time), and
+# open sessions for twice that. A run that outruns them says how often it
+# reused one (`wrapped`, shown as "pool reused"): then pass --fresh-users.
+FRESH_PER_SECOND = 800
 MIN_FRESH_USERS = 1_000
-MAX_FRESH_USERS = 20_000
+MAX_FRESH_USERS = 40_000
 # Open sessions offered to the completion PUTs: a random draw from all of them,
-# enough for the fresh rate, not the whole pool (6-7 per person seeded).
+# enough for twice the fresh rate, not the whole pool (6-7 per person seeded).
 MIN_COMPLETION_POOL = 10_000
 PACKAGES = (
     "fastapi",
@@ -108,7 +108,7 @@ PACKAGES = (
 class Config:
     users: int = 10_000
     # People whose week was never fetched, one per first-time GET; None: enough
-    # for 400 first-time requests/s, between 1,000 and 20,000 (independent of
+    # for 800 first-time requests/s, between 1,000 and 40,000 (independent of
     # `users`, so that runs of different sizes differ only in `users`).
     fresh_users: int | None = None
     # The stored people the stored-plan and progress GETs rotate over (and
