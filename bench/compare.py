@@ -139,6 +139,7 @@ def store(run: dict[str, Any]) -> dict[str, Any]:
         "seed_seconds": run["seed"]["seconds"],
         "primed_seconds": run.get("primed_seconds", 0.0),
         "load_average": run.get("load_average", []),
+        "cpu_steal": run.get("cpu_steal"),
     }
 
 

@@ -217,6 +217,7 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
         # Other work on the machine skews the figures: the load average (1 min)
         # before and after the measurements says whether there was any.
         result["load_average"] = [round(os.getloadavg()[0], 2)]
+        cpu_before = cpu_times()
         before = _ceiling(config, payload, auth, tmp, using)
         started = time.perf_counter()
         for primed in ("stored_plan", "progress"):
@@ -231,6 +232,7 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
             result["paths"][name] = measured
         after = _ceiling(config, payload, auth, tmp, using)
         result["load_average"].append(round(os.getloadavg()[0], 2))
+        result["cpu_steal"] = steal_between(cpu_before, cpu_times())
     # The machine's speed drifts: the ceiling is measured before and after the
     # paths, and each ratio is taken against the higher, never flattering.
     result["ceiling_runs"] = [before, after]
@@ -431,6 +433,26 @@ def _store_facts(engine: Any) -> dict[str, Any]:
             facts[name] = connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar()
     os.sync()
     return facts
+
+
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (Linux /proc/stat, in ticks), or None."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    return [int(value) for value in fields[1:]] if fields[:1] == ["cpu"] else None
+
+
+def steal_between(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of CPU time the hypervisor gave other machines between two
+    `cpu_times` (steal, the 8th counter): on a shared virtual machine the
+    same run varies with it, ceiling included. None where it is not known."""
+    if before is None or after is None or len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after) - sum(before)
+    return round((after[7] - before[7]) / total, 3) if total > 0 else None
 
 
 # --- Processes ----------------------------------------------------------------

@@ -76,6 +76,7 @@ def machine_line(report: dict[str, Any]) -> str:
         f"seeded {r['seed']['rows']:,} rows in {r['seed']['seconds']:.1f} s, "
         f"read paths primed in {r.get('primed_seconds', 0):.1f} s, load average "
         + " then ".join(f"{value:.1f}" for value in r.get("load_average", []))
+        + _steal(r.get("cpu_steal"))
         for name, r in report["backends"].items()
     )
     return (
@@ -154,6 +155,7 @@ def compare_lines(report: dict[str, Any]) -> str:
                 f"{store['load_users']:,} people's reads primed in "
                 f"{store['primed_seconds']:.1f} s; load average "
                 + " then ".join(f"{value:.1f}" for value in store.get("load_average", []))
+                + _steal(store.get("cpu_steal"))
             )
     limit = report["config"]["limit"]
     failed = [
@@ -189,3 +191,8 @@ def show_compare(report: dict[str, Any], console: Console | None = None) -> None
         f"load: {machine['load_generator']}",
         highlight=False,
     )
+
+
+def _steal(share: float | None) -> str:
+    """The CPU the hypervisor took while measuring, when it took any."""
+    return f", CPU steal {share:.0%}" if share else ""

@@ -172,3 +172,14 @@ def test_compare_runs_both_sizes_and_reports_each_paths_growth(tmp_path: Path) -
     assert result["passed"] == (sqlite["within"] and sqlite["wrapped"] == 0)
     report.compare_table(result)  # renders
     assert "completions" in report.compare_lines(result)
+
+
+def test_cpu_steal_is_the_share_of_the_eighth_counter() -> None:
+    before = [100, 0, 50, 800, 10, 0, 5, 35, 0, 0]
+    after = [160, 0, 70, 860, 10, 0, 5, 55, 0, 0]  # 160 ticks, 20 of them stolen
+    assert harness.steal_between(before, after) == 0.125
+    assert harness.steal_between(None, after) is None
+    assert harness.steal_between(before, before) is None
+    assert harness.steal_between([1, 2, 3], [2, 3, 4]) is None
+    found = harness.cpu_times()
+    assert found is None or len(found) >= 8
