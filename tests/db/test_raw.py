@@ -43,6 +43,23 @@ def reported(session: Session) -> str:
     return user.id
 
 
+def completion_row(user_id: str, session_id: str) -> dict[str, Any]:
+    """A `completions` row's values: done at NOW, pain 0, effort 1."""
+    return {
+        "user_id": user_id,
+        "session_id": session_id,
+        "completed_at": NOW,
+        "pain_during": 0,
+        "effort": 1,
+        "pain_before": None,
+        "pain_next_morning": None,
+        "skipped": [],
+        "notes": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
 def test_rows_match_sqlalchemy_execution(session: Session) -> None:
     user_id = reported(session)
     statement = BY_USER.where(COMPLETIONS.c.user_id == bindparam("user_id")).order_by(
@@ -107,22 +124,7 @@ def test_many_and_run(session: Session) -> None:
         planned("c", date(2026, 11, 30)),
         planned("d", date(2026, 12, 1)),
     )
-    rows: list[dict[str, Any]] = [
-        {
-            "user_id": user_id,
-            "session_id": session_id,
-            "completed_at": NOW,
-            "pain_during": 0,
-            "effort": 1,
-            "pain_before": None,
-            "pain_next_morning": None,
-            "skipped": [],
-            "notes": None,
-            "created_at": NOW,
-            "updated_at": NOW,
-        }
-        for session_id in ("c", "d")
-    ]
+    rows = [completion_row(user_id, session_id) for session_id in ("c", "d")]
     Raw(insert(COMPLETIONS)).many(session, rows)
     Raw(insert(COMPLETIONS)).many(session, [])
     counted = (
@@ -182,21 +184,8 @@ def test_a_savepoint_rolls_back_only_its_own_writes(session: Session) -> None:
 def test_driver_errors_are_raised_as_sqlalchemys(session: Session) -> None:
     user_id = reported(session)
     again = Raw(insert(COMPLETIONS))
-    values = {
-        "user_id": user_id,
-        "session_id": "a",
-        "completed_at": NOW,
-        "pain_during": 0,
-        "effort": 1,
-        "pain_before": None,
-        "pain_next_morning": None,
-        "skipped": [],
-        "notes": None,
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
     with pytest.raises(IntegrityError) as raised:
-        again.run(session, values)  # the completion of "a" exists
+        again.run(session, completion_row(user_id, "a"))  # the completion of "a" exists
     assert raised.value.orig is not None
 
 
