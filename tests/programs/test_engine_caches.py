@@ -78,6 +78,17 @@ def test_a_layout_cached_by_another_week_drafts_what_a_fresh_one_does(
     assert [d.day for d in cached] == list(days)
 
 
+def _a_week(
+    person: Profile, week_offset: int, red_day: int | None
+) -> tuple[IsoWeek, tuple[date, ...], date | None]:
+    """The week `week_offset` from START, the person's training days in it,
+    and the day of a red flag (`red_day` days after its Monday), if any."""
+    week = IsoWeek.of(START).shift(week_offset)
+    days = _week_days(person, week.monday())
+    red_on = None if red_day is None else week.monday() + timedelta(days=red_day)
+    return week, days, red_on
+
+
 @PROPERTY_SETTINGS
 @given(
     person=profiles(),
@@ -88,9 +99,7 @@ def test_a_layout_cached_by_another_week_drafts_what_a_fresh_one_does(
 def test_week_volumes_are_the_drafted_week_s_volumes(
     person: Profile, state: State, week_offset: int, red_day: int | None
 ) -> None:
-    week = IsoWeek.of(START).shift(week_offset)
-    days = _week_days(person, week.monday())
-    red_on = None if red_day is None else week.monday() + timedelta(days=red_day)
+    week, days, red_on = _a_week(person, week_offset, red_day)
     drafts = draft_week(person, state, days, red_on=red_on)
     volumes = week_volumes(
         profile_key(person),
@@ -120,9 +129,7 @@ def test_week_volumes_are_the_drafted_week_s_volumes(
 def test_blocks_built_with_the_layout_are_the_drafted_blocks(
     person: Profile, state: State, week_offset: int, red_day: int | None
 ) -> None:
-    week = IsoWeek.of(START).shift(week_offset)
-    days = _week_days(person, week.monday())
-    red_on = None if red_day is None else week.monday() + timedelta(days=red_day)
+    _week, days, red_on = _a_week(person, week_offset, red_day)
     for draft in draft_week(person, state, days, red_on=red_on):
         assert len(draft.built) == len(draft.blocks)
         for block, (kind, items) in zip(draft.built, draft.blocks, strict=True):
