@@ -163,11 +163,6 @@ _INSERT_WEEK = {
     "sqlite": Raw(sqlite.insert(_WEEKS).on_conflict_do_nothing()),
     "postgresql": Raw(postgresql.insert(_WEEKS).on_conflict_do_nothing()),
 }
-_IS_STORED = Raw(
-    select(_WEEKS.c.week).where(
-        _WEEKS.c.user_id == bindparam("user_id"), _WEEKS.c.week == bindparam("week")
-    )
-)
 _PERSON = Raw(
     select(
         _USERS.c.id,
@@ -313,20 +308,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-def logs_of(sessions: Sequence[SessionToStore]) -> list[SessionLog]:
-    """Sessions just stored by `store_week`, as `load_history` reads them back."""
-    return [
-        SessionLog(
-            session_id=item.planned.id,
-            date=item.planned.date,
-            aerobic_minutes=item.aerobic_minutes,
-            strength_seconds=item.strength_seconds,
-            completion=None,
-        )
-        for item in sessions
-    ]
-
-
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:
     """The week's stored sessions with their completions, in date order."""
     statement = _with_completions(PlannedSessionRow).where(
@@ -359,11 +340,6 @@ def report_of(completion: Completion) -> CompletionReport:
         pain_next_morning=completion.pain_next_morning,
         skipped=tuple(completion.skipped),
     )
-
-
-def is_stored(session: Session, *, user_id: str, week: str) -> bool:
-    """Whether the user's `week` was stored (served once since it began)."""
-    return _IS_STORED.first(session, {"user_id": user_id, "week": week}) is not None
 
 
 def content_of(planned: PlannedSession) -> bytes:

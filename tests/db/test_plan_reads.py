@@ -1,5 +1,5 @@
 """The reads a plan or progress makes (`week_sessions`, `load_history`,
-`logs_of`, `list_reports`, `record_stage`) agree with the ORM rows they stand
+`list_reports`, `record_stage`) agree with the ORM rows they stand
 in for."""
 
 from datetime import UTC, date, timedelta
@@ -63,20 +63,6 @@ def test_history_reads_completions_with_every_field(session: Session) -> None:
     assert history[0].completion.completed_at.tzinfo is UTC
 
 
-def test_logs_of_stored_sessions_read_back_alike(session: Session) -> None:
-    user = new_user(session)
-    items = [
-        planned("b", date(2026, 11, 18)),
-        planned("a", date(2026, 11, 16)),
-        planned("c", date(2026, 11, 18)),
-    ]
-    store(session, user.id, "2026-W47", *items)
-    logs = plans.logs_of(items)
-    history = plans.load_history(session, user_id=user.id)
-    assert sorted(logs, key=lambda log: log.date) == history
-    assert [log.session_id for log in history] == ["a", "b", "c"]
-
-
 def test_reports_match_the_episode_rows(session: Session) -> None:
     user = new_user(session)
     assert episodes.list_reports(session, user_id=user.id) == []
@@ -116,11 +102,3 @@ def test_a_stage_is_recorded_against_the_latest_one(session: Session) -> None:
             now=NOW + timedelta(days=days),
         )
     assert recorded() == [(1, date(2026, 11, 2)), (2, date(2026, 11, 9)), (1, date(2026, 11, 16))]
-
-
-def test_a_week_is_stored_once_served(session: Session) -> None:
-    user = new_user(session)
-    assert not plans.is_stored(session, user_id=user.id, week="2026-W47")
-    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
-    assert plans.is_stored(session, user_id=user.id, week="2026-W47")
-    assert not plans.is_stored(session, user_id=user.id, week="2026-W48")
