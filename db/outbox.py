@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, insert, select, true
 from sqlmodel import Session, SQLModel, col
 
-from db.raw import Raw
+from db.raw import Raw, transaction_memo
 from db.tables import User, WebhookEvent, new_id
 
 _EVENTS: Table = SQLModel.metadata.tables["webhook_events"]
@@ -92,25 +92,15 @@ def emit(
     return event_id
 
 
-_SUBSCRIBED_READ = "backplan.subscribed_endpoints"
-
-
 def _subscribed(session: Session, client_id: str) -> list[tuple[Any, ...]]:
     """The client's enabled endpoints and their event types, read once per
     transaction: a batch of completions (`api.batching`) emits an event per
     completion, mostly for one client."""
-    root = session.get_transaction()
-    kept = session.info.get(_SUBSCRIBED_READ)
-    if kept is None or root is None or kept[0] is not root:
-        kept = None
-    elif client_id in kept[1]:
-        found: list[tuple[Any, ...]] = kept[1][client_id]
-        return found
-    found = _SUBSCRIBED.all(session, {"client_id": client_id})
-    if kept is None:
-        by_client: dict[str, list[tuple[Any, ...]]] = {}
-        kept = session.info[_SUBSCRIBED_READ] = (session.get_transaction(), by_client)
-    kept[1][client_id] = found
+    memo = transaction_memo(session)
+    key = f"subscribed:{client_id}"
+    found: list[tuple[Any, ...]] | None = memo.get(key)
+    if found is None:
+        found = memo[key] = _SUBSCRIBED.all(session, {"client_id": client_id})
     return found
 
 

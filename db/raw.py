@@ -159,22 +159,33 @@ def _nothing(_cursor: Any) -> None:
     return None
 
 
-_DRIVER = "backplan.raw_driver"
+_TRANSACTION_MEMO = "backplan.transaction_memo"
 _SAVEPOINTS = "backplan.raw_savepoints"
+_DRIVER = "driver"
+
+
+def transaction_memo(session: Session) -> dict[str, Any]:
+    """A dict kept for the session's current transaction (begun if need be)
+    and forgotten when another begins: for what stays true until the
+    transaction ends, such as its connection (`_driver`) or what a batch reads
+    once for all its pieces (`db.outbox`)."""
+    root = session.get_transaction()
+    kept = session.info.get(_TRANSACTION_MEMO)
+    if root is not None and kept is not None and kept[0] is root:
+        memo: dict[str, Any] = kept[1]
+        return memo
+    connection = session.connection()  # begins the transaction if need be
+    memo = {_DRIVER: (connection.dialect, connection.connection.driver_connection)}
+    session.info[_TRANSACTION_MEMO] = (session.get_transaction(), memo)
+    return memo
 
 
 def _driver(session: Session) -> tuple[Dialect, Any]:
-    """The dialect and the driver's connection of the session's transaction
-    (begun if need be). Asking the session for its connection costs ~40 µs
-    inside a savepoint, so the answer is kept for the rest of the transaction."""
-    root = session.get_transaction()
-    kept = session.info.get(_DRIVER)
-    if root is not None and kept is not None and kept[0] is root:
-        return kept[1], kept[2]
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    session.info[_DRIVER] = (session.get_transaction(), connection.dialect, driver)
-    return connection.dialect, driver
+    """The dialect and the driver's connection of the session's transaction.
+    Asking the session for its connection costs ~40 µs inside a savepoint, so
+    the answer is kept for the rest of the transaction."""
+    dialect, driver = transaction_memo(session)[_DRIVER]
+    return dialect, driver
 
 
 @contextmanager
@@ -216,7 +227,8 @@ def savepoint(session: Session) -> Iterator[None]:
             with _wrapped(dialect, "(pipeline sync)", driver, cursor):
                 _sync(driver)
         except BaseException:
-            _resync(driver)
+            with suppress(dialect.loaded_dbapi.Error):
+                _sync(driver)
             with _wrapped(dialect, "ROLLBACK TO SAVEPOINT", driver, cursor):
                 cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 cursor.execute(f"RELEASE SAVEPOINT {name}")
@@ -229,22 +241,13 @@ def savepoint(session: Session) -> Iterator[None]:
 
 def _sync(driver: Any) -> None:
     """In a psycopg pipeline, send what is queued and raise the first error
-    among it; elsewhere nothing."""
+    among it; elsewhere nothing. After an error, the statements queued behind
+    it are skipped until the next sync: the savepoint syncs again (its errors
+    suppressed, the one in hand and the skipped statements') before it rolls
+    back."""
     if getattr(getattr(driver, "info", None), "pipeline_status", None):
         with driver.pipeline():  # leaving a nested pipeline syncs
             pass
-
-
-def _resync(driver: Any) -> None:
-    """After an error in a psycopg pipeline, the statements queued behind it
-    are skipped until the next sync: sync, so that what comes next (the
-    rollback to the savepoint) runs. The errors it brings up are the one
-    being handled and the skipped statements'."""
-    status = getattr(getattr(driver, "info", None), "pipeline_status", None)
-    if not status:  # not psycopg, or no pipeline (PipelineStatus.OFF is 0)
-        return
-    with suppress(driver.Error), driver.pipeline():  # leaving a nested pipeline syncs
-        pass
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel
 
 from db import completions
 from db.engine import make_engine
-from db.raw import Raw, savepoint
+from db.raw import Raw, savepoint, transaction_memo
 from db.types import UtcDateTime
 from programs import Completion as CompletionReport
 from tests.conftest import NOW
@@ -216,3 +216,11 @@ def test_naive_datetimes_are_refused_by_the_faster_processor_too() -> None:
         faster(datetime(2026, 11, 21, 12, 0))
     postgres = make_engine("postgresql://postgres@127.0.0.1:5432/test").dialect  # not connected
     assert UtcDateTime().raw_bind_processor(postgres) is None
+
+
+def test_a_transaction_memo_lasts_as_long_as_its_transaction(session: Session) -> None:
+    memo = transaction_memo(session)
+    memo["read once"] = 1
+    assert transaction_memo(session) is memo
+    session.rollback()  # the next statement begins another transaction
+    assert "read once" not in transaction_memo(session)
