@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from api import planning
-from api.caching import Body, Caches, transaction, write_turn
+from api.caching import Body, Caches, Stamp, transaction, write_turn
 from api.deps import USER_REF_BYTES, UserRef, user_key
 from api.etags import etag_of
 from api.pagination import PageRequest, page
@@ -58,9 +58,13 @@ async def cached(
         return found
     stamp = caches.stamp(topic)
     body = await compute()
-    size = len(body.content) + ENTRY_OVERHEAD_BYTES
-    caches.put(key, body, topic=topic, stamp=stamp, size=size)
+    _keep(caches, key, body, topic=topic, stamp=stamp)
     return body
+
+
+def _keep(caches: Caches, key: Hashable, body: Body, *, topic: str | None, stamp: Stamp) -> None:
+    """Cache `body` at `key`, unless `topic` changed since `stamp`."""
+    caches.put(key, body, topic=topic, stamp=stamp, size=len(body.content) + ENTRY_OVERHEAD_BYTES)
 
 
 def plan_body(served: planning.ServedWeek) -> Body:
@@ -148,9 +152,7 @@ async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now:
     ref = UserRef(id=person.id, client_id=person.client_id, timezone=person.timezone)
     # Kept unless the person changed meanwhile (a week stored now is such a
     # change, as in `cached`): then the next read computes them again.
-    size = len(body.content) + ENTRY_OVERHEAD_BYTES
-    key = _plan_key(ref.id, IsoWeek.of(today), today)
-    state.caches.put(key, body, topic=topic, stamp=stamp, size=size)
+    _keep(state.caches, _plan_key(ref.id, IsoWeek.of(today), today), body, topic=topic, stamp=stamp)
     state.caches.put(
         user_key(client_id, user_id), ref, topic=topic, stamp=stamp, size=USER_REF_BYTES
     )
