@@ -12,13 +12,12 @@ from bench.harness import PATHS
 
 def table(report: dict[str, Any]) -> Table:
     config = report["config"]
-    workers = config.get("uvicorn_workers", 1)
     sample = config.get("load_users", config["users"])
     title = (
         f"backplan bench: {config['users']:,} people, {config['weeks']} weeks each "
         f"(reads over {sample:,} of them, first-time plans over {config['fresh_users']:,} more); "
         f"{config['duration_s']:g} s per path, {config['connections']} connections, "
-        f"{config['load_generator']}, {workers} uvicorn worker{'s' if workers > 1 else ''}"
+        f"{config['load_generator']}, {_workers(config)}"
     )
     grid = Table(title=title, title_justify="left")
     for name, justify in (
@@ -97,12 +96,11 @@ def show(report: dict[str, Any], console: Console | None = None) -> None:
 
 def compare_table(report: dict[str, Any]) -> Table:
     config = report["config"]
-    workers = config.get("uvicorn_workers", 1)
     title = (
         f"backplan bench compare: {config['small']:,} against {config['large']:,} people, "
         f"{config['weeks']} weeks each; {config['duration_s']:g} s per path, "
         f"{config['connections']} connections, {config['load_generator']}, "
-        f"{workers} uvicorn worker{'s' if workers > 1 else ''}; "
+        f"{_workers(config)}; "
         f"p50 large/small within {config['limit']:g}x"
     )
     grid = Table(title=title, title_justify="left")
@@ -196,3 +194,8 @@ def show_compare(report: dict[str, Any], console: Console | None = None) -> None
 def _steal(share: float | None) -> str:
     """The CPU the hypervisor took while measuring, when it took any."""
     return f", CPU steal {share:.0%}" if share else ""
+
+
+def _workers(config: dict[str, Any]) -> str:
+    workers = config.get("uvicorn_workers", 1)
+    return f"{workers} uvicorn worker{'s' if workers > 1 else ''}"
