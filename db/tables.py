@@ -128,6 +128,16 @@ class PlannedSessionRow(SQLModel, table=True):
             ["user_id", "week"], ["stored_weeks.user_id", "stored_weeks.week"], ondelete="CASCADE"
         ),
         Index("ix_planned_sessions_user_id_week", "user_id", "week"),
+        # Covers the history (`db.plans.load_history`): see migration 0007.
+        Index(
+            "ix_planned_sessions_history",
+            "user_id",
+            "date",
+            "position",
+            "id",
+            "aerobic_minutes",
+            "strength_seconds",
+        ),
     )
 
     user_id: str = Field(primary_key=True, max_length=ID_LENGTH)
