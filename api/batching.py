@@ -26,12 +26,23 @@ as its savepoint ends) instead of nine.
 On SQLite one batch runs at a time, in the writer's turn
 (`api.caching.write_turn`); on PostgreSQL up to `CONCURRENT_BATCHES` run side
 by side, each on its own connection.
+
+Two kinds of work are batched, each by a `GroupCommit` of its own
+(`api.main`): completions, which write through `db.raw` only and so run in a
+pipeline on PostgreSQL; and the first serve of a week that has begun, which
+stores it (`api.reads`). Planning may go through the ORM on rarer paths (a
+program start set, an eased session replaced), which reads each result as
+it goes: those batches run without a pipeline (`pipelined=False`). Either
+way, a request's ORM writes are flushed inside its savepoint, and after a
+request failed the ORM forgets every object it held, so no pending or
+rolled-back object of that request reaches another's savepoint or the commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,9 +61,9 @@ MAX_BATCH = 64
 # against 1, 4 and 8 on 2 cores: fewer, larger batches commit less often.
 CONCURRENT_BATCHES = 2
 
-# Work reads and writes through `db.raw` only: its savepoint is the driver's
-# (`db.raw.savepoint`), which the ORM's objects know nothing of, and on
-# PostgreSQL the batch runs in a pipeline (`db.raw.pipeline`), where the
+# Work's savepoint is the driver's (`db.raw.savepoint`), which the ORM's
+# objects know nothing of (see the module's docstring). In a pipelined batch
+# (`db.raw.pipeline`) it reads and writes through `db.raw` only: the
 # statements it only sends ride along with the next one it reads.
 Work = Callable[[Session], Any]
 
@@ -68,6 +79,7 @@ class GroupCommit:
     """Runs queued work in shared transactions; see the module's docstring."""
 
     state: State
+    pipelined: bool = True
     _queue: list[_Pending] = field(default_factory=list)
     _draining: int = 0  # drainers running
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # held, not collected
@@ -113,13 +125,18 @@ class GroupCommit:
     def _commit(self, batch: list[Work]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         engine, caches = self.state.engine, self.state.caches
-        with transaction(engine, caches) as session, pipeline(session):
+        with transaction(engine, caches) as session, self._pipeline(session):
             for work in batch:
                 try:
                     with savepoint(session):  # in a pipeline, its errors come up as it ends
                         result = work(session)
+                        session.flush()  # its ORM writes, if any, in its savepoint
                 except Exception as error:  # handed to its request
+                    session.expunge_all()  # objects of writes just rolled back
                     outcomes.append((False, error))
                 else:
                     outcomes.append((True, result))
         return outcomes
+
+    def _pipeline(self, session: Session) -> AbstractContextManager[None]:
+        return pipeline(session) if self.pipelined else nullcontext()

@@ -163,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     # Completion PUTs that arrive together commit together (`api.batching`).
     app.state.group_commit = GroupCommit(app.state)
+    # So do the first serves of weeks that have begun, which store them.
+    app.state.plan_commit = GroupCommit(app.state, pipelined=False)
     errors.install(app)
     hot.install(app)
     middleware.install(app, settings)

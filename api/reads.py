@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from api import planning
-from api.caching import Body, Caches, Stamp, transaction, write_turn
+from api.caching import Body, Caches, Stamp, transaction
 from api.deps import USER_REF_BYTES, UserRef, user_key
 from api.etags import etag_of
 from api.pagination import PageRequest, page
@@ -91,25 +91,29 @@ def _served(
     the commit.
 
     `writes`: work that writes when first asked (a week that has begun, stored
-    the first time it is served) runs as a writer at once, in its turn
-    (`write_turn`). Other work (a preview, progress) usually writes nothing,
-    so it need not queue for SQLite's write lock: it reads first, and runs
-    again as a writer only if it does write and another writer won the race."""
+    the first time it is served) runs as a writer at once, committed together
+    with others that arrive with it (`api.batching`, `state.plan_commit`).
+    Other work (a preview, progress) usually writes nothing, so it need not
+    queue for SQLite's write lock: it reads first, and runs again as a writer
+    only if it does write and another writer won the race."""
 
-    def attempt(read_first: bool) -> Body:
-        with transaction(state.engine, state.caches, read_first=read_first) as session:
+    def attempt() -> Body:
+        with transaction(state.engine, state.caches, read_first=True) as session:
             served = serve(session)
         return render(served)
+
+    def work(session: Session) -> Body:
+        return render(serve(session))
 
     async def compute_body() -> Body:
         if not writes:
             try:
-                return await run_in_threadpool(attempt, True)
+                return await run_in_threadpool(attempt)
             except OperationalError as error:
                 if not lost_write_race(error):
                     raise
-        async with write_turn(state):
-            return await run_in_threadpool(attempt, False)
+        body: Body = await state.plan_commit.run(work)
+        return body
 
     return compute_body
 
@@ -134,20 +138,21 @@ def _plan_key(user_id: str, week: IsoWeek, today: date) -> Hashable:
 
 async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now: datetime) -> Body:
     """`plan` for this week, of a person whose `UserRef` is not cached: the
-    person is read in the plan's own transaction (a writer's: a week that has
-    begun is stored when first served), not in one and a thread hop of its
-    own first. NotFound for an unknown id and for another client's user."""
+    person is read in the plan's own work, which runs as a writer's (a week
+    that has begun is stored when first served) and commits with others that
+    arrive with it (`state.plan_commit`), not in a transaction and a thread
+    hop of its own first. NotFound for an unknown id and for another client's
+    user."""
     topic = changes.user_topic(user_id)
     stamp = state.caches.stamp(topic)
 
-    def attempt() -> tuple[plan_store.Person, Body]:
-        with transaction(state.engine, state.caches) as session:
-            person = plan_store.find_person(session, client_id=client_id, user_id=user_id)
-            served = planning.serve_week(session, person=person, week=None, now=now)
+    def work(session: Session) -> tuple[plan_store.Person, Body]:
+        person = plan_store.find_person(session, client_id=client_id, user_id=user_id)
+        served = planning.serve_week(session, person=person, week=None, now=now)
         return person, plan_body(served)
 
-    async with write_turn(state):
-        person, body = await run_in_threadpool(attempt)
+    found: tuple[plan_store.Person, Body] = await state.plan_commit.run(work)
+    person, body = found
     today = planning.local_date(person.timezone, now)
     ref = UserRef(id=person.id, client_id=person.client_id, timezone=person.timezone)
     # Kept unless the person changed meanwhile (a week stored now is such a

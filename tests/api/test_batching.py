@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlmodel import Session
 from starlette.datastructures import State
 
@@ -39,12 +40,12 @@ def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
 
 
-def group_commit(engine: Engine) -> GroupCommit:
+def group_commit(engine: Engine, *, pipelined: bool = True) -> GroupCommit:
     state = State()
     state.engine = engine
     state.caches = Caches(max_bytes=10_000, watcher=None)
     state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-    return GroupCommit(state)
+    return GroupCommit(state, pipelined=pipelined)
 
 
 INSERT_NOTE = Raw(text("INSERT INTO notes (id, body) VALUES (:id, :body)"))
@@ -156,4 +157,64 @@ def test_a_database_error_rolls_back_its_piece_alone(scratch: Engine) -> None:
     one, two, three = asyncio.run(main())
     assert (one, three) == (1, 3)
     assert isinstance(two, IntegrityError)
+    assert stored(scratch) == [1, 3]
+
+
+# --- Work that writes through the ORM (unpipelined batches: `api.reads`) -----------
+
+
+class _Base(DeclarativeBase):
+    """A registry of its own: the service's tables (SQLModel's) stay as they are."""
+
+
+class Note(_Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str | None]
+
+
+def orm_note(number: int, *, then: str = "return") -> Callable[[Session], int]:
+    """Add a note through the ORM, unflushed; then return, or raise ("raise"),
+    or read through the ORM (which flushes what is pending) and raise
+    ("flush and raise")."""
+
+    def work(session: Session) -> int:
+        session.add(Note(id=number, body="orm"))
+        if then == "flush and raise":
+            session.get(Note, 10_000)  # autoflush: pending writes go out here
+        if then != "return":
+            raise ValueError(f"note {number} failed")
+        return number
+
+    return work
+
+
+def test_orm_writes_of_a_failed_piece_reach_no_other_piece_nor_the_commit(
+    scratch: Engine,
+) -> None:
+    commit = group_commit(scratch, pipelined=False)
+
+    async def main() -> list[Any]:
+        works = [orm_note(1, then="raise"), orm_note(2), note(3)]
+        return list(await asyncio.gather(*(commit.run(w) for w in works), return_exceptions=True))
+
+    one, two, three = asyncio.run(main())
+    assert isinstance(one, ValueError)
+    assert (two, three) == (2, 3)
+    # Note 1 was never flushed: left pending, the next flush would have written it.
+    assert stored(scratch) == [2, 3]
+
+
+def test_orm_writes_of_a_piece_are_kept_when_a_later_piece_fails(scratch: Engine) -> None:
+    commit = group_commit(scratch, pipelined=False)
+
+    async def main() -> list[Any]:
+        works = [orm_note(1), orm_note(2, then="flush and raise"), orm_note(3)]
+        return list(await asyncio.gather(*(commit.run(w) for w in works), return_exceptions=True))
+
+    one, two, three = asyncio.run(main())
+    assert (one, three) == (1, 3)
+    assert isinstance(two, ValueError)
+    # Note 1 went out in its own savepoint, not with note 2's flush (whose
+    # rollback would have taken it along).
     assert stored(scratch) == [1, 3]

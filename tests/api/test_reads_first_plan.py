@@ -3,6 +3,7 @@ serialized once, and the very bytes a later read of the stored week gives."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,12 +14,14 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from api import planning, reads
-from api.caching import Caches
+from api.batching import GroupCommit
+from api.caching import Body, Caches
 from api.deps import get_now
 from api.main import create_app
 from api.settings import Settings
 from db import plans as plan_store
 from db.engine import READ_ONLY_OPTION
+from db.errors import NotFound
 from programs import IsoWeek, PlannedSession
 from tests.conftest import ADMIN_TOKEN, NOW, Api, Clock, register
 from tests.programs.simulate import profile, simulate
@@ -128,3 +131,52 @@ def test_a_first_plan_of_a_person_not_cached_reads_them_in_its_own_transaction(
     other = register(quiet.http, "Another App")
     assert other.get(f"/v1/users/{user['id']}/plan").status_code == 404
     assert quiet.get("/v1/users/nobody/plan").status_code == 404
+
+
+def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactions(
+    quiet: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = [quiet.user(program_start="2026-11-16")["id"] for _ in range(6)]
+    app = quiet.http.app
+    sizes: list[int] = []
+    original = GroupCommit._commit
+
+    def counted(self: GroupCommit, batch: list[Any]) -> list[tuple[bool, Any]]:
+        sizes.append(len(batch))
+        return original(self, batch)
+
+    monkeypatch.setattr(GroupCommit, "_commit", counted)
+
+    async def together() -> list[Body | BaseException]:
+        return list(
+            await asyncio.gather(
+                *(
+                    reads.this_weeks_plan_of(
+                        app.state,  # type: ignore[attr-defined]
+                        client_id=quiet.client_id,
+                        user_id=person,
+                        now=NOW,
+                    )
+                    for person in people
+                ),
+                reads.this_weeks_plan_of(
+                    app.state,  # type: ignore[attr-defined]
+                    client_id=quiet.client_id,
+                    user_id="nobody",
+                    now=NOW,
+                ),
+                return_exceptions=True,
+            )
+        )
+
+    assert quiet.http.portal is not None  # entered: the app's loop runs there
+    *bodies, unknown = quiet.http.portal.call(together)
+    assert isinstance(unknown, NotFound)  # its own answer; the others are unharmed
+    assert sum(sizes) == 7
+    assert len(sizes) < 7
+    for person, body in zip(people, bodies, strict=True):
+        assert isinstance(body, Body)
+        # Stored: a later read is of the stored week, the same bytes.
+        again = quiet.get(f"/v1/users/{person}/plan", params={"week": "2026-W47"})
+        assert again.status_code == 200
+        assert again.content == body.content
