@@ -14,7 +14,6 @@ from programs.education import weekly_tip
 from programs.models import (
     Adjustment,
     Balance,
-    Block,
     BlockType,
     Category,
     Episode,
@@ -22,13 +21,12 @@ from programs.models import (
     PlannedSession,
     Profile,
     ReadinessStatus,
-    Region,
     SessionLog,
     StageRef,
 )
 from programs.readiness import Readiness, assess, safety_notes
 from programs.replay import Replay, State, Timeline, WeekRecord, draft_week, start_state
-from programs.sessions import ABDOMINAL, Draft
+from programs.sessions import Draft, Figures, figures
 from programs.stages import (
     STAGE_ENTRY_AEROBIC_MINUTES,
     STAGE_ENTRY_SESSION_STRENGTH,
@@ -129,7 +127,7 @@ def replayed_plan(
         days, red_on = replay.session_days(week), None
     drafts = draft_week(profile, state, days, red_on=red_on)
     sessions = tuple(_session(person_id, draft) for draft in drafts)
-    balance, aerobic, strength = summarize(sessions)
+    balance, aerobic, strength = _summary([draft.content.figures for draft in drafts])
     plan = Plan(
         week=str(week),
         status=ReadinessStatus.ready,
@@ -187,50 +185,37 @@ def _preview_state(profile: Profile, stage: int, week: IsoWeek) -> State:
 
 
 def _session(person_id: str, draft: Draft) -> PlannedSession:
-    blocks = draft.built
-    # A session is logged on health platforms as one workout: its longest block
-    # (warm-up and cool-down aside; the first of the longest) names it.
-    main: Block | None = None
-    for block in blocks:
-        if block.type in _FRAMING or (main is not None and block.minutes <= main.minutes):
-            continue
-        main = block
+    content = draft.content
+    # A session is logged on health platforms as one workout, named by its main block.
+    main = content.main
     if main is None:
         raise ValueError("a session holds nothing but a warm-up and a cool-down")
-    return PlannedSession.model_construct(
-        id=session_id(person_id, draft.day),
-        date=draft.day,
-        minutes=sum(block.minutes for block in blocks),
-        blocks=blocks,
-        eased=draft.eased,
-        healthkit_activity=main.exercises[0].healthkit_activity,
-        health_connect_exercise=main.exercises[0].health_connect_exercise,
+    return PlannedSession.model_validate(
+        {
+            "id": session_id(person_id, draft.day),
+            "date": draft.day,
+            "minutes": content.minutes,
+            "blocks": content.built,
+            "eased": draft.eased,
+            "healthkit_activity": main.exercises[0].healthkit_activity,
+            "health_connect_exercise": main.exercises[0].health_connect_exercise,
+        }
     )
-
-
-_FRAMING = frozenset({BlockType.warm_up, BlockType.cool_down})
 
 
 def summarize(sessions: Sequence[PlannedSession]) -> tuple[Balance | None, int, int]:
     """A week's balance, aerobic minutes and strengthening seconds, from its
     sessions (as planned now, or as stored when the week began)."""
-    back = abdominal = sided = aerobic = strength = 0
-    for session in sessions:
-        for block in session.blocks:
-            if block.type is BlockType.aerobic:
-                aerobic += block.minutes
-            for e in block.exercises:
-                if e.category is not Category.strengthening:
-                    continue
-                strength += e.work_seconds
-                if e.region is Region.back_extensor:
-                    back += e.work_seconds
-                elif e.region in ABDOMINAL:
-                    abdominal += e.work_seconds
-                if e.per_side:
-                    sided += e.work_seconds
+    return _summary([figures(session.blocks) for session in sessions])
+
+
+def _summary(sessions: Sequence[Figures]) -> tuple[Balance | None, int, int]:
+    """`summarize`, from each session's figures."""
     if not sessions:
         return None, 0, 0
+    back = sum(f.back for f in sessions)
+    abdominal = sum(f.abdominal for f in sessions)
+    sided = sum(f.sided for f in sessions)
     balance = Balance(
         back_extensor_seconds=back,
         abdominal_seconds=abdominal,
@@ -238,7 +223,7 @@ def summarize(sessions: Sequence[PlannedSession]) -> tuple[Balance | None, int, 
         left_seconds=sided // 2,
         right_seconds=sided // 2,
     )
-    return balance, aerobic, strength
+    return balance, sum(f.aerobic for f in sessions), sum(f.strength for f in sessions)
 
 
 def _notes(

@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 from programs import constants as c
 from programs.models import (
-    Block,
     BlockType,
     Completion,
     Episode,
@@ -30,12 +29,14 @@ from programs.models import (
 from programs.readiness import Readiness, assess
 from programs.sessions import (
     AEROBIC_RESERVE_MINUTES,
+    Blocks,
+    Content,
     Draft,
     Item,
     Setting,
-    aerobic_exercise,
     aerobic_intensity,
-    built_block,
+    aerobic_options,
+    content,
     cool_down,
     share_out,
     strength_block,
@@ -55,6 +56,10 @@ from programs.stages import (
 from programs.weeks import IsoWeek
 
 _SIGNALS = (PainSignal.green, PainSignal.amber, PainSignal.red)  # by severity
+# Enum members read in the replay's loop: a module global is read several
+# times faster than an enum's member.
+_GREEN, _AMBER, _RED = _SIGNALS
+_READY = ReadinessStatus.ready
 # Any Monday: weeks are worked out on this one instead of their own, so that weeks
 # alike in everything but their dates share one cached result.
 _REFERENCE_MONDAY = date(2024, 1, 1)
@@ -99,10 +104,11 @@ class Timeline:
                 points.add(e.resolved_on)
         self._points = sorted(points)
         self._status = [assess(self.episodes, on=p).status for p in self._points]
+        self.always_ready = all(status is _READY for status in self._status)
 
     def status(self, day: date) -> ReadinessStatus:
         i = bisect_right(self._points, day)
-        return ReadinessStatus.ready if i == 0 else self._status[i - 1]
+        return _READY if i == 0 else self._status[i - 1]
 
     def assess(self, day: date) -> Readiness:
         return assess(self.episodes, on=day)
@@ -196,35 +202,22 @@ def draft_week(
         tuple([red_on is not None and day > red_on for day in days]),
         _older(profile, year or days[0].year),
     )
-    intensity = aerobic_intensity(state.stage)
     drafts = []
-    for day, (setting, eased, head, aerobic, tail, built_head, built_tail) in zip(
-        days, layout, strict=True
-    ):
-        blocks, built = head + tail, built_head + built_tail
-        if aerobic > 0:
-            items = (Item(aerobic_exercise(setting, day.toordinal()), None, aerobic, intensity),)
-            blocks = (*head, (BlockType.aerobic, items), *tail)
-            built = (*built_head, built_block(BlockType.aerobic, items), *built_tail)
-        drafts.append(Draft(day, blocks, eased, built))
+    for day, frame in zip(days, layout, strict=True):
+        variants = frame.variants
+        drafts.append(Draft(day, frame.eased, variants[day.toordinal() % len(variants)]))
     return tuple(drafts)
 
 
-Blocks = tuple[tuple[BlockType, tuple[Item, ...]], ...]
-
-
 class DayLayout(NamedTuple):
-    """A session as far as its weekday decides it: all but its date and which
-    aerobic activity comes round that day."""
+    """A session as far as its weekday decides it: all but its date, which
+    picks the aerobic activity that comes round that day."""
 
     setting: Setting
     eased: bool
-    head: Blocks  # warm-up, stretching and strengthening
-    aerobic: int  # minutes
-    tail: Blocks  # cool-down
-    # `head` and `tail` as a plan holds them: built once with the layout.
-    built_head: tuple[Block, ...]
-    built_tail: tuple[Block, ...]
+    # The session's content, one per aerobic activity taken in turn (by the
+    # day's ordinal); one when it holds no aerobic work.
+    variants: tuple[Content, ...]
 
 
 @lru_cache(maxsize=4096)
@@ -306,18 +299,18 @@ def _week_layout(
         if eased:
             aerobic = floor(aerobic * (1 - c.REGRESSION_STEP))
         tail = ((BlockType.cool_down, cool),) if cool else ()
-        layout.append(
-            DayLayout(
-                setting,
-                eased,
-                tuple(head),
-                aerobic,
-                tail,
-                tuple(built_block(kind, items) for kind, items in head),
-                tuple(built_block(kind, items) for kind, items in tail),
-            )
-        )
+        layout.append(DayLayout(setting, eased, _variants(setting, tuple(head), aerobic, tail)))
     return tuple(layout)
+
+
+def _variants(setting: Setting, head: Blocks, aerobic: int, tail: Blocks) -> tuple[Content, ...]:
+    if aerobic <= 0:
+        return (content(head + tail),)
+    intensity = aerobic_intensity(setting.stage)
+    return tuple(
+        content((*head, (BlockType.aerobic, (Item(exercise, None, aerobic, intensity),)), *tail))
+        for exercise in aerobic_options(setting)
+    )
 
 
 def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:
@@ -423,7 +416,9 @@ class Replay:
         self.start = program_start
         self.timeline = timeline
         self._training_days = len(profile.training_days)
-        self._weekdays = sorted({d.position for d in profile.training_days})
+        self._offsets = [
+            timedelta(days=d) for d in sorted({d.position for d in profile.training_days})
+        ]
         # Logs in (date, session id) order; a week's logs are found by bisecting dates.
         # Histories usually come in date order, one session a day: then no sorting.
         self._logs = list(history)
@@ -440,9 +435,12 @@ class Replay:
         return self._session_days(week.monday())
 
     def _session_days(self, monday: date) -> tuple[date, ...]:
-        days = (monday + timedelta(days=d) for d in self._weekdays)
-        status, ready, start = self.timeline.status, ReadinessStatus.ready, self.start
-        return tuple(day for day in days if day >= start and status(day) is ready)
+        start = self.start
+        days = [day for day in [monday + offset for offset in self._offsets] if day >= start]
+        if self.timeline.always_ready:
+            return tuple(days)
+        status = self.timeline.status
+        return tuple(day for day in days if status(day) is _READY)
 
     def run(self, until: IsoWeek) -> tuple[list[WeekRecord], State, int | None]:
         """Records for every week from the start up to, not including, `until`,
@@ -473,8 +471,12 @@ class Replay:
         dates = self._dates
         first = bisect_left(dates, monday)
         end = bisect_left(dates, monday + _WEEK, first)
-        logs = self._logs[first:end]
-        days = tuple(dict.fromkeys(dates[first:end])) if logs else self._session_days(monday)
+        if first == end:
+            logs: list[SessionLog] = []
+            days = self._session_days(monday)
+        else:
+            logs = self._logs[first:end]
+            days = tuple(dict.fromkeys(dates[first:end]))
         if days and state.since is None:
             state = state._replace(since=days[0])
         worst = -1  # the week's highest severity; -1 while no session is reported
@@ -553,7 +555,7 @@ class Replay:
         # A week cut short (start, resume) is scaled up to a full week's volume.
         full_week = record.aerobic_planned * self._training_days / len(record.days)
         signal = record.signal
-        if signal is PainSignal.red:
+        if signal is _RED:
             return State(
                 stage,
                 since,
@@ -566,7 +568,7 @@ class Replay:
             )
         cap_strength = STAGE_SESSION_STRENGTH_CAP[stage]
         cap_aerobic = c.AEROBIC_STAGE_CAP_MINUTES[stage]
-        if signal is PainSignal.green and record.done / record.planned >= c.ADVANCE_MIN_ADHERENCE:
+        if signal is _GREEN and record.done / record.planned >= c.ADVANCE_MIN_ADHERENCE:
             return State(
                 stage,
                 since,
@@ -577,7 +579,7 @@ class Replay:
                 "progress",
                 "low pain and sessions done: about 10% more",
             )
-        if signal is PainSignal.amber:
+        if signal is _AMBER:
             reason = "pain 4-5/10 last week: holding the volume"
         elif signal is None:
             reason = "no sessions reported last week: holding the volume"
@@ -613,7 +615,7 @@ def days_in_stage(state: State, record: WeekRecord) -> int:
 def can_advance(state: State, record: WeekRecord, previous: WeekRecord | None) -> bool:
     if state.stage >= FINAL_STAGE or state.since is None:
         return False
-    if record.signal is PainSignal.red:
+    if record.signal is _RED:
         return False
     if days_in_stage(state, record) < c.STAGE_MIN_WEEKS[state.stage] * 7:
         return False

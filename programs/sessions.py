@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from math import ceil
+from typing import NamedTuple
 
 from programs import constants as c
 from programs import dosage
@@ -22,6 +23,7 @@ from programs.models import (
     AerobicActivity,
     Block,
     BlockType,
+    Category,
     Equipment,
     Intensity,
     PrescribedExercise,
@@ -91,15 +93,81 @@ def built_block(kind: BlockType, items: tuple[Item, ...]) -> Block:
     )
 
 
+Blocks = tuple[tuple[BlockType, tuple[Item, ...]], ...]
+
+
+class Figures(NamedTuple):
+    """What a session adds to its week's balance and volumes."""
+
+    aerobic: int  # minutes
+    strength: int  # seconds under tension
+    back: int  # back-extensor seconds
+    abdominal: int  # abdominal (front and side) seconds
+    sided: int  # seconds of work done per side, both sides counted
+
+
+def figures(blocks: Iterable[Block]) -> Figures:
+    """A session's figures, from its blocks as built or as stored."""
+    aerobic = strength = back = abdominal = sided = 0
+    for block in blocks:
+        if block.type is BlockType.aerobic:
+            aerobic += block.minutes
+        for e in block.exercises:
+            if e.category is not Category.strengthening:
+                continue
+            strength += e.work_seconds
+            if e.region is Region.back_extensor:
+                back += e.work_seconds
+            elif e.region in ABDOMINAL:
+                abdominal += e.work_seconds
+            if e.per_side:
+                sided += e.work_seconds
+    return Figures(aerobic, strength, back, abdominal, sided)
+
+
+_FRAMING = frozenset({BlockType.warm_up, BlockType.cool_down})
+
+
+class Content(NamedTuple):
+    """A session's blocks, as items (what its volumes count) and as built (what
+    its plan holds), with what its plan reads of them: worked out once for
+    every day that holds the same blocks."""
+
+    blocks: Blocks
+    built: tuple[Block, ...]
+    minutes: int
+    # The block that names the session on health platforms: its longest, warm-up
+    # and cool-down aside (the first of the longest); None when it holds no other.
+    main: Block | None
+    figures: Figures
+
+
+def content(blocks: Blocks) -> Content:
+    """The content of a session holding `blocks`."""
+    built = tuple(built_block(kind, items) for kind, items in blocks)
+    main: Block | None = None
+    for block in built:
+        if block.type in _FRAMING or (main is not None and block.minutes <= main.minutes):
+            continue
+        main = block
+    return Content(blocks, built, sum(block.minutes for block in built), main, figures(built))
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """One session before it becomes a `PlannedSession`: its blocks as items
-    (what its volumes count) and as built (what its plan holds)."""
+    """One session before it becomes a `PlannedSession`."""
 
     day: date
-    blocks: tuple[tuple[BlockType, tuple[Item, ...]], ...]
     eased: bool
-    built: tuple[Block, ...]
+    content: Content
+
+    @property
+    def blocks(self) -> Blocks:
+        return self.content.blocks
+
+    @property
+    def built(self) -> tuple[Block, ...]:
+        return self.content.built
 
     @property
     def minutes(self) -> int:
@@ -377,14 +445,10 @@ def _cool_down(setting: Setting, used: frozenset[str]) -> tuple[Item, ...]:
     return () if exercise is None else (_stretch_item(exercise, older=setting.older),)
 
 
-def aerobic_exercise(setting: Setting, rotation: int) -> Exercise:
-    """The person's preferred activities in turn; walking when none is possible."""
-    options = _aerobic_options(setting)
-    return options[rotation % len(options)]
-
-
 @lru_cache(maxsize=4096)
-def _aerobic_options(setting: Setting) -> tuple[Exercise, ...]:
+def aerobic_options(setting: Setting) -> tuple[Exercise, ...]:
+    """The person's preferred activities, taken in turn from day to day;
+    walking when none is possible."""
     options: list[Exercise] = []
     for activity in setting.activities:
         exercise = resolve(

@@ -24,15 +24,19 @@ from programs import (
     SessionLog,
     plan_week,
     progress,
+    summarize,
 )
 from programs.progress import mean_pain
 from programs.replay import (
     State,
+    _older,
     _week_layout,
     draft_week,
     profile_key,
     week_volumes,
 )
+from programs.sessions import Setting, aerobic_intensity, aerobic_options, figures
+from programs.stages import level_cap
 from tests.programs.simulate import PERSON, log, profile, simulate
 from tests.programs.test_planner_properties import PROPERTY_SETTINGS, START, profiles
 
@@ -140,6 +144,60 @@ def test_blocks_built_with_the_layout_are_the_drafted_blocks(
             work = [i.dose.work if i.dose else i.minutes * 60 for i in items]
             assert [e.work_seconds for e in block.exercises] == work
             assert block == Block.model_validate(block.model_dump())
+
+
+@PROPERTY_SETTINGS
+@given(
+    person=profiles(),
+    state=states(),
+    week_offset=st.integers(-60, 60),
+    red_day=st.none() | st.integers(0, 6),
+)
+def test_a_session_s_content_is_worked_out_as_its_blocks_give_it(
+    person: Profile, state: State, week_offset: int, red_day: int | None
+) -> None:
+    # The layout works out each day's content for every aerobic activity in
+    # turn; a day takes the one its ordinal comes round to, as its figures,
+    # minutes and main block are what its built blocks give.
+    _week, days, red_on = _a_week(person, week_offset, red_day)
+    for draft in draft_week(person, state, days, red_on=red_on):
+        content = draft.content
+        assert content.figures == figures(content.built)
+        assert content.minutes == sum(block.minutes for block in content.built)
+        main = [b for b in content.built if b.type not in (BlockType.warm_up, BlockType.cool_down)]
+        longest = max(main, key=lambda b: b.minutes) if main else None
+        assert content.main is longest
+        aerobic = [items for kind, items in draft.blocks if kind is BlockType.aerobic]
+        if aerobic:
+            older = _older(person, days[0].year)
+            eased = state.ease or (red_on is not None and draft.day > red_on)
+            setting = Setting(
+                stage=state.stage,
+                cap=level_cap(
+                    stage=state.stage, fitness=person.fitness_level, older=older, eased=eased
+                ),
+                equipment=person.equipment,
+                activities=person.aerobic_activities,
+                session_minutes=person.session_minutes,
+                older=older,
+            )
+            options = aerobic_options(setting)
+            ((item,),) = aerobic
+            assert item.exercise == options[draft.day.toordinal() % len(options)]
+            assert item.intensity is aerobic_intensity(state.stage)
+
+
+@PROPERTY_SETTINGS
+@given(person=profiles(), weeks=st.integers(1, 8), seed=st.integers(0, 1000))
+def test_a_plan_s_figures_are_its_sessions_summarized(
+    person: Profile, weeks: int, seed: int
+) -> None:
+    pains = random.Random(seed)
+    for plan in simulate(
+        person, weeks, first=IsoWeek.of(START), pain=lambda w, s: pains.choice([None, 1, 7])
+    ):
+        figures_of_sessions = summarize(plan.sessions)
+        assert (plan.balance, plan.aerobic_minutes, plan.strength_seconds) == figures_of_sessions
 
 
 def test_equal_profiles_share_one_cache_key() -> None:
