@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import from_json
 from sqlalchemy import (
     JSON,
-    ColumnElement,
-    Dialect,
     Select,
     Table,
     Text,
@@ -30,6 +27,7 @@ from db import changes
 from db.errors import NotFound
 from db.raw import Raw
 from db.tables import Completion, PlannedSessionRow, User
+from db.types import as_utc
 from programs import Block, PlannedSession, Profile, SessionLog
 from programs import Completion as CompletionReport
 
@@ -110,9 +108,9 @@ _SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
         _COMPLETIONS.c.session_id == _SESSIONS.c.id,
     ),
 )
-# Its date and time are read as the driver gives them and converted by their
-# columns' own processors (`_Converters`): with no column to process, `Raw`
-# hands the rows over as they come, instead of visiting every value.
+# Its date and time are read as the driver gives them (`load_history` reads
+# them): with no column to process, `Raw` hands the rows over as they come,
+# instead of visiting every value.
 _HISTORY = Raw(
     select(
         _SESSIONS.c.id,
@@ -182,29 +180,6 @@ _PERSON = Raw(
 _HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
 
 
-Processor = Callable[[Any], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class _Converters:
-    """A dialect's result processors of the history's date and time columns
-    (None where the driver's value is the column's already)."""
-
-    date: Processor | None
-    completed_at: Processor | None
-
-
-@cache
-def _converters(dialect: Dialect) -> _Converters:
-    def processor(column: ColumnElement[Any]) -> Processor | None:
-        found: Processor | None = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        return found
-
-    return _Converters(
-        date=processor(_SESSIONS.c.date), completed_at=processor(_COMPLETIONS.c.completed_at)
-    )
-
-
 # The statements above read JSON columns as text, to be parsed by pydantic's
 # own parser rather than decoded by `json` first and validated after. SQLite
 # gives that text; psycopg decodes JSON itself, whatever the column is read as.
@@ -264,28 +239,26 @@ def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
     history: one query whatever its length, without the sessions' content.
 
     Validated in one call for the whole list: the rows' own values, as
-    `store_week` and `db.completions` wrote them."""
+    `store_week` and `db.completions` wrote them. A date comes as SQLite's
+    ISO text or psycopg's date, and pydantic reads either as SQLAlchemy would."""
     rows = _HISTORY.all(session, {"user_id": user_id})
-    convert = _converters(session.get_bind().dialect)
-    to_date = convert.date or _same
-    to_datetime = convert.completed_at or _same
     return _HISTORY_ADAPTER.validate_python(
         [
             {
                 "session_id": session_id,
-                "date": to_date(day),
+                "date": day,
                 "aerobic_minutes": aerobic,
                 "strength_seconds": strength,
                 # NOT NULL in a completion: None when none was reported.
                 "completion": None
                 if completed_at is None
                 else {
-                    "completed_at": to_datetime(completed_at),
+                    "completed_at": _utc(completed_at),
                     "pain_during": pain_during,
                     "effort": effort,
                     "pain_before": pain_before,
                     "pain_next_morning": pain_next_morning,
-                    "skipped": _json(skipped),
+                    "skipped": () if skipped == _NOTHING_SKIPPED else _json(skipped),
                 },
             }
             for (
@@ -304,8 +277,15 @@ def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
     )
 
 
-def _same(value: Any) -> Any:
-    return value
+# How SQLite keeps an empty list of skipped exercises, the usual one.
+_NOTHING_SKIPPED = "[]"
+
+
+def _utc(value: str | datetime) -> datetime:
+    """A completion's time as `UtcDateTime` reads it: SQLite gives the text of
+    SQLAlchemy's DATETIME, which its processor reads with `fromisoformat`;
+    psycopg gives a datetime."""
+    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:

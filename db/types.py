@@ -39,7 +39,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return as_utc(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored datetime as read back: SQLite's naive UTC marked UTC, another
+    offset converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _sqlite_text(value: datetime | None) -> str | None:

@@ -2,7 +2,7 @@
 `list_reports`, `record_stage`) agree with the ORM rows they stand
 in for."""
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlmodel import Session, col, select
 
@@ -10,7 +10,7 @@ from db import completions, episodes, plans, stages
 from db.tables import StageChange
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
-from programs import RedFlag
+from programs import RedFlag, SessionLog
 from tests.conftest import NOW
 from tests.db.test_repositories import new_user, planned, store
 
@@ -61,6 +61,59 @@ def test_history_reads_completions_with_every_field(session: Session) -> None:
     assert [log.completion for log in history] == [full, bare]
     assert history[0].completion is not None
     assert history[0].completion.completed_at.tzinfo is UTC
+
+
+def test_history_matches_the_rows_as_sqlalchemy_reads_them(session: Session) -> None:
+    # The history reads dates and times from the driver itself; SQLAlchemy's
+    # column types (`DATE`, `db.types.UtcDateTime`) read the same values.
+    user = new_user(session)
+    weeks = {
+        "2026-W53": [planned("a", date(2026, 12, 28)), planned("b", date(2027, 1, 2))],
+        "2027-W01": [planned("c", date(2027, 1, 4)), planned("d", date(2027, 1, 9))],
+    }
+    for week, items in weeks.items():
+        store(session, user.id, week, *items)
+    reports = {
+        # Another offset, microseconds, and none: each comes back UTC.
+        "a": CompletionReport(
+            completed_at=datetime(
+                2026, 12, 28, 19, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2))
+            ),
+            pain_during=4,
+            effort=6,
+            pain_next_morning=5,
+            skipped=("bird-dog",),
+        ),
+        "b": CompletionReport(
+            completed_at=datetime(2027, 1, 2, 0, 0, tzinfo=UTC), pain_during=0, effort=0
+        ),
+        "d": CompletionReport(
+            completed_at=NOW, pain_during=10, effort=10, pain_before=0, skipped=("a", "b")
+        ),
+    }
+    for session_id, report in reports.items():
+        completions.put_completion(
+            session, user_id=user.id, session_id=session_id, report=report, notes=None, now=NOW
+        )
+    rows = [item for week in weeks for item in plans.load_week(session, user_id=user.id, week=week)]
+    expected = [
+        SessionLog(
+            session_id=item.row.id,
+            date=item.row.date,
+            aerobic_minutes=item.row.aerobic_minutes,
+            strength_seconds=item.row.strength_seconds,
+            completion=None if item.completion is None else plans.report_of(item.completion),
+        )
+        for item in rows
+    ]
+    history = plans.load_history(session, user_id=user.id)
+    assert history == expected
+    assert [log.completion for log in history] == [reports["a"], reports["b"], None, reports["d"]]
+    for log in history:
+        assert type(log.date) is date
+        if log.completion is not None:
+            assert log.completion.completed_at.tzinfo is UTC
+            assert type(log.completion.skipped) is tuple
 
 
 def test_reports_match_the_episode_rows(session: Session) -> None:
