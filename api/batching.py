@@ -5,13 +5,19 @@ was not its own statements but what surrounds them: a thread hop, BEGIN,
 COMMIT (on SQLite, the WAL write and now and then a checkpoint; on
 PostgreSQL, a round trip and a WAL flush), and on SQLite the wait for the
 single writer's turn. `GroupCommit.run` queues a request's work; one thread
-hop then runs every queued piece of work in one transaction, each in a
-savepoint of its own, and commits once.
+hop then runs every queued piece of work in one transaction and commits once.
+
+A batch first runs optimistically: all its work in one transaction, without
+savepoints (on PostgreSQL a savepoint costs two statements and a round trip
+per request). If anything in it fails, all of it is rolled back and the batch
+runs again, each piece in its own savepoint, as below; so does the batch after
+one in which a piece failed. Work must therefore be safe to run again: it
+acts on the database only, and builds its answer from what it read.
 
 What each request sees is unchanged:
-- its work runs in its own savepoint: an error in it rolls back its
-  statements only, and the request gets that error (and may answer it or go
-  on to the route, as `api.hot` does);
+- an error in its work rolls back its statements only (in the second run,
+  in its own savepoint), and the request gets that error (and may answer it
+  or go on to the route, as `api.hot` does);
 - its answer is given only once the transaction that holds its work has
   committed, so nothing is acknowledged that could still be lost; if the
   commit fails, every request of the batch gets the error and nothing of the
@@ -20,8 +26,9 @@ What each request sees is unchanged:
   commit, before any of its requests answers (`api.caching.transaction`).
 
 On PostgreSQL a batch is one pipeline (`db.raw.pipeline`): a completion
-takes two round trips to the server (its session's read; its writes, synced
-as its savepoint ends) instead of nine.
+takes one round trip to the server (its session's read; its writes ride
+along with the next piece's read) instead of nine; two when it runs in a
+savepoint (its writes are synced as the savepoint ends).
 
 On SQLite one batch runs at a time, in the writer's turn
 (`api.caching.write_turn`); on PostgreSQL up to `CONCURRENT_BATCHES` run side
@@ -82,6 +89,7 @@ class GroupCommit:
     pipelined: bool = True
     _queue: list[_Pending] = field(default_factory=list)
     _draining: int = 0  # drainers running
+    _careful: bool = False  # the last batch had a failing piece
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # held, not collected
 
     async def run(self, work: Work) -> Any:
@@ -123,6 +131,31 @@ class GroupCommit:
             self._draining -= 1
 
     def _commit(self, batch: list[Work]) -> list[tuple[bool, Any]]:
+        if not self._careful:
+            try:
+                results = self._at_once(batch)
+            except Exception:  # a piece failed, or the commit: find out below
+                pass
+            else:
+                return [(True, result) for result in results]
+        outcomes = self._one_by_one(batch)
+        # After a failing piece, the next batch goes one by one at once.
+        self._careful = not all(ok for ok, _value in outcomes)
+        return outcomes
+
+    def _at_once(self, batch: list[Work]) -> list[Any]:
+        """Every piece in one transaction, without savepoints; any error rolls
+        back all of it. In a pipeline, what the pieces only sent is synced as
+        the pipeline ends, before the commit."""
+        engine, caches = self.state.engine, self.state.caches
+        with transaction(engine, caches) as session, self._pipeline(session):
+            results = [work(session) for work in batch]
+            session.flush()
+        return results
+
+    def _one_by_one(self, batch: list[Work]) -> list[tuple[bool, Any]]:
+        """Every piece in a savepoint of its own: a failing piece rolls back
+        alone and gets its own error."""
         outcomes: list[tuple[bool, Any]] = []
         engine, caches = self.state.engine, self.state.caches
         with transaction(engine, caches) as session, self._pipeline(session):

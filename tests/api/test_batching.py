@@ -1,5 +1,5 @@
-"""Group commit (`api.batching`): work queued together commits together, each
-piece in its own savepoint, and nobody hears of a write before it committed."""
+"""Group commit (`api.batching`): work queued together commits together, a
+failing piece rolls back alone, and nobody hears of a write before it committed."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from starlette.datastructures import State
 from api import batching
 from api.batching import GroupCommit
 from api.caching import Caches
+from db import raw
 from db.engine import make_engine
 from db.raw import Raw
 from tests.conftest import postgres_database
@@ -218,3 +219,68 @@ def test_orm_writes_of_a_piece_are_kept_when_a_later_piece_fails(scratch: Engine
     # Note 1 went out in its own savepoint, not with note 2's flush (whose
     # rollback would have taken it along).
     assert stored(scratch) == [1, 3]
+
+
+# --- Optimistic batches: savepoints only when a piece fails ----------------------
+
+
+def savepoints_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per savepoint GroupCommit opens."""
+    opened: list[int] = []
+    original = raw.savepoint
+
+    def counted(session: Session) -> Any:
+        opened.append(1)
+        return original(session)
+
+    monkeypatch.setattr(batching, "savepoint", counted)
+    return opened
+
+
+def sent_only(number: int) -> Callable[[Session], int]:
+    """An insert whose outcome nothing reads: in a pipeline its error, if any,
+    comes up only when the pipeline is synced."""
+
+    def work(session: Session) -> int:
+        INSERT_NOTE.send(session, {"id": number, "body": "sent"})
+        return number
+
+    return work
+
+
+def test_a_batch_in_which_nothing_fails_takes_no_savepoint(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = savepoints_counted(monkeypatch)
+    commit = group_commit(scratch)
+    assert commit._commit([note(n) for n in range(1, 11)]) == [(True, n) for n in range(1, 11)]
+    assert opened == []
+    assert stored(scratch) == list(range(1, 11))
+
+
+def test_after_a_failing_piece_the_batch_and_the_next_go_one_by_one(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = savepoints_counted(monkeypatch)
+    commit = group_commit(scratch)
+    first = commit._commit([note(1), note(2, "fail"), note(3)])
+    assert first[0] == (True, 1)
+    assert first[2] == (True, 3)
+    assert isinstance(first[1][1], ValueError)
+    assert len(opened) == 3  # run again, a savepoint each
+    assert commit._commit([note(4), note(5)]) == [(True, 4), (True, 5)]
+    assert len(opened) == 5  # the next batch: one by one at once
+    assert commit._commit([note(6)]) == [(True, 6)]
+    assert len(opened) == 5  # a clean batch since: optimistic again
+    assert stored(scratch) == [1, 3, 4, 5, 6]
+
+
+def test_an_error_that_comes_up_only_at_the_end_goes_to_its_piece(scratch: Engine) -> None:
+    commit = group_commit(scratch)
+    assert commit._commit([note(1)]) == [(True, 1)]
+    outcomes = commit._commit([note(2), sent_only(3), sent_only(1)])  # the last breaks the key
+    assert outcomes[:2] == [(True, 2), (True, 3)]
+    ok, error = outcomes[2]
+    assert not ok
+    assert isinstance(error, IntegrityError)
+    assert stored(scratch) == [1, 2, 3]
