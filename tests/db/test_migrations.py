@@ -1,6 +1,6 @@
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401  (the tables the migrations must match)
@@ -48,3 +48,18 @@ def test_upgrade_twice_is_harmless_and_downgrade_removes_everything(empty_engine
     assert current_revision(empty_engine) is None
     upgrade(empty_engine)
     assert current_revision(empty_engine) == head_revision()
+
+
+def test_session_content_is_compressed_with_lz4_on_postgresql(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    if empty_engine.dialect.name != "postgresql":
+        return  # SQLite stores text as it is
+    method = text(
+        "SELECT attcompression FROM pg_attribute "
+        "WHERE attrelid = 'planned_sessions'::regclass AND attname = 'content'"
+    )
+    with empty_engine.connect() as connection:
+        assert connection.execute(method).scalar_one() == "l"
+    downgrade(empty_engine, "0007")
+    with empty_engine.connect() as connection:
+        assert connection.execute(method).scalar_one() == ""  # the server's default

@@ -9,7 +9,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401  (the tables the migrations must match)
@@ -51,7 +51,26 @@ def schema_of(engine: Engine) -> dict[str, Any]:
             ),
         }
         inspector.clear_cache()
+    if engine.dialect.name == "postgresql":
+        tables["(compression)"] = _compression(engine)
     return tables
+
+
+# Revisions that change storage settings SQLite does not have.
+POSTGRESQL_ONLY = {"0008"}
+
+
+def _compression(engine: Engine) -> list[tuple[str, str, str]]:
+    """Columns with a compression method of their own (TOAST; PostgreSQL 14+)."""
+    query = text(
+        "SELECT c.relname, a.attname, a.attcompression FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind = 'r' "
+        "AND a.attnum > 0 AND a.attcompression <> '' ORDER BY 1, 2"
+    )
+    with engine.connect() as connection:
+        return [(str(t), str(c), str(m)) for t, c, m in connection.execute(query)]
 
 
 def test_each_revision_downgrades_to_exactly_the_schema_before_it(empty_engine: Engine) -> None:
@@ -62,6 +81,8 @@ def test_each_revision_downgrades_to_exactly_the_schema_before_it(empty_engine: 
         upgrade(empty_engine, revision)
         assert current_revision(empty_engine) == revision
         before.append(schema_of(empty_engine))
+        if empty_engine.dialect.name == "sqlite" and revision in POSTGRESQL_ONLY:
+            continue
         assert before[-1] != before[-2], f"{revision} changes nothing"
 
     for revision, expected in zip(
