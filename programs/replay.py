@@ -36,7 +36,7 @@ from programs.sessions import (
     Setting,
     aerobic_intensity,
     aerobic_options,
-    content,
+    built_block,
     cool_down,
     share_out,
     strength_block,
@@ -204,20 +204,61 @@ def draft_week(
     )
     drafts = []
     for day, frame in zip(days, layout, strict=True):
-        variants = frame.variants
-        drafts.append(Draft(day, frame.eased, variants[day.toordinal() % len(variants)]))
+        drafts.append(Draft(day, frame.eased, frame.content(day)))
     return tuple(drafts)
 
 
-class DayLayout(NamedTuple):
+class DayLayout:
     """A session as far as its weekday decides it: all but its date, which
-    picks the aerobic activity that comes round that day."""
+    picks the aerobic activity that comes round that day (the person's in
+    turn, by the day's ordinal)."""
 
-    setting: Setting
-    eased: bool
-    # The session's content, one per aerobic activity taken in turn (by the
-    # day's ordinal); one when it holds no aerobic work.
-    variants: tuple[Content, ...]
+    __slots__ = (
+        "_built_head",
+        "_built_tail",
+        "_contents",
+        "aerobic",
+        "eased",
+        "head",
+        "setting",
+        "tail",
+    )
+
+    def __init__(
+        self, setting: Setting, eased: bool, head: Blocks, aerobic: int, tail: Blocks
+    ) -> None:
+        self.setting = setting
+        self.eased = eased
+        self.head = head  # warm-up, stretching and strengthening
+        self.aerobic = aerobic  # minutes
+        self.tail = tail  # cool-down
+        self._built_head = tuple(built_block(kind, items) for kind, items in head)
+        self._built_tail = tuple(built_block(kind, items) for kind, items in tail)
+        # The session's content for each aerobic activity (one when it holds no
+        # aerobic work), made when a day first takes it: a layout that misses
+        # the cache makes only those its week takes. Two threads may both make
+        # one at first; they make equal ones, and either is kept.
+        options = len(aerobic_options(setting)) if aerobic > 0 else 1
+        self._contents: list[Content | None] = [None] * options
+
+    def content(self, day: date) -> Content:
+        contents = self._contents
+        turn = day.toordinal() % len(contents)
+        found = contents[turn]
+        if found is None:
+            found = contents[turn] = self._content(turn)
+        return found
+
+    def _content(self, turn: int) -> Content:
+        head, tail = self.head, self.tail
+        if self.aerobic <= 0:
+            return Content(head + tail, self._built_head + self._built_tail)
+        exercise = aerobic_options(self.setting)[turn]
+        items = (Item(exercise, None, self.aerobic, aerobic_intensity(self.setting.stage)),)
+        return Content(
+            (*head, (BlockType.aerobic, items), *tail),
+            (*self._built_head, built_block(BlockType.aerobic, items), *self._built_tail),
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -299,18 +340,8 @@ def _week_layout(
         if eased:
             aerobic = floor(aerobic * (1 - c.REGRESSION_STEP))
         tail = ((BlockType.cool_down, cool),) if cool else ()
-        layout.append(DayLayout(setting, eased, _variants(setting, tuple(head), aerobic, tail)))
+        layout.append(DayLayout(setting, eased, tuple(head), aerobic, tail))
     return tuple(layout)
-
-
-def _variants(setting: Setting, head: Blocks, aerobic: int, tail: Blocks) -> tuple[Content, ...]:
-    if aerobic <= 0:
-        return (content(head + tail),)
-    intensity = aerobic_intensity(setting.stage)
-    return tuple(
-        content((*head, (BlockType.aerobic, (Item(exercise, None, aerobic, intensity),)), *tail))
-        for exercise in aerobic_options(setting)
-    )
 
 
 def _strength_floor(stage: int, *, room: int, wanted: int, least: int) -> int:

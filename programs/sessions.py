@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from math import ceil
 from typing import NamedTuple
 
@@ -128,29 +128,35 @@ def figures(blocks: Iterable[Block]) -> Figures:
 _FRAMING = frozenset({BlockType.warm_up, BlockType.cool_down})
 
 
-class Content(NamedTuple):
+class Content:
     """A session's blocks, as items (what its volumes count) and as built (what
-    its plan holds), with what its plan reads of them: worked out once for
-    every day that holds the same blocks."""
+    its plan holds). One instance serves every day that holds the same blocks
+    (`programs.replay`'s week layouts keep them), so that what a plan reads of
+    them is worked out once, when first read."""
 
-    blocks: Blocks
-    built: tuple[Block, ...]
-    minutes: int
-    # The block that names the session on health platforms: its longest, warm-up
-    # and cool-down aside (the first of the longest); None when it holds no other.
-    main: Block | None
-    figures: Figures
+    def __init__(self, blocks: Blocks, built: tuple[Block, ...]) -> None:
+        self.blocks = blocks
+        self.built = built
 
+    @cached_property
+    def minutes(self) -> int:
+        return sum(block.minutes for block in self.built)
 
-def content(blocks: Blocks) -> Content:
-    """The content of a session holding `blocks`."""
-    built = tuple(built_block(kind, items) for kind, items in blocks)
-    main: Block | None = None
-    for block in built:
-        if block.type in _FRAMING or (main is not None and block.minutes <= main.minutes):
-            continue
-        main = block
-    return Content(blocks, built, sum(block.minutes for block in built), main, figures(built))
+    @cached_property
+    def main(self) -> Block | None:
+        """The block that names the session on health platforms: its longest,
+        warm-up and cool-down aside (the first of the longest); None when it
+        holds no other."""
+        main: Block | None = None
+        for block in self.built:
+            if block.type in _FRAMING or (main is not None and block.minutes <= main.minutes):
+                continue
+            main = block
+        return main
+
+    @cached_property
+    def figures(self) -> Figures:
+        return figures(self.built)
 
 
 @dataclass(frozen=True, slots=True)
