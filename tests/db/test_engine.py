@@ -24,6 +24,17 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path: Path) -> 
     engine.dispose()
 
 
+def test_sqlite_lends_the_connection_returned_last(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    first, second = engine.connect(), engine.connect()
+    warm = second.connection.dbapi_connection
+    first.close()
+    second.close()  # returned last: its page cache is the warmest
+    with engine.connect() as again:
+        assert again.connection.dbapi_connection is warm
+    engine.dispose()
+
+
 def test_a_postgresql_url_uses_psycopg_3() -> None:
     engine = make_engine("postgresql://postgres@127.0.0.1:5432/test")
     assert engine.url.drivername == "postgresql+psycopg"
