@@ -14,7 +14,6 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from api import planning, reads
-from api.batching import GroupCommit
 from api.caching import Body, Caches
 from api.deps import get_now
 from api.main import create_app
@@ -23,6 +22,7 @@ from db import plans as plan_store
 from db.engine import READ_ONLY_OPTION
 from db.errors import NotFound
 from programs import IsoWeek, PlannedSession
+from tests.api.test_batching import commits_counted
 from tests.conftest import ADMIN_TOKEN, NOW, Api, Clock, register
 from tests.programs.simulate import profile, simulate
 
@@ -138,14 +138,7 @@ def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactio
 ) -> None:
     people = [quiet.user(program_start="2026-11-16")["id"] for _ in range(6)]
     app = quiet.http.app
-    sizes: list[int] = []
-    original = GroupCommit._commit
-
-    def counted(self: GroupCommit, batch: list[Any]) -> list[tuple[bool, Any]]:
-        sizes.append(len(batch))
-        return original(self, batch)
-
-    monkeypatch.setattr(GroupCommit, "_commit", counted)
+    sizes = commits_counted(app.state.engine, monkeypatch)  # type: ignore[attr-defined]
 
     async def together() -> list[Body | BaseException]:
         return list(
