@@ -87,8 +87,7 @@ _NO_SESSIONS = b'"sessions":[]'
 def _served(
     state: State, serve: Callable[[Session], T], render: Callable[[T], Body], *, writes: bool
 ) -> Callable[[], Awaitable[Body]]:
-    """What `serve` answers, in one transaction on a thread, rendered after
-    the commit.
+    """What `serve` answers, rendered, from one transaction on a thread.
 
     `writes`: work that writes when first asked (a week that has begun, stored
     the first time it is served) runs as a writer at once, committed together
@@ -97,13 +96,12 @@ def _served(
     queue for SQLite's write lock: it reads first, and runs again as a writer
     only if it does write and another writer won the race."""
 
-    def attempt() -> Body:
-        with transaction(state.engine, state.caches, read_first=True) as session:
-            served = serve(session)
-        return render(served)
-
     def work(session: Session) -> Body:
         return render(serve(session))
+
+    def attempt() -> Body:
+        with transaction(state.engine, state.caches, read_first=True) as session:
+            return work(session)
 
     async def compute_body() -> Body:
         if not writes:
