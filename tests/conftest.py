@@ -13,6 +13,7 @@ every API call is scoped to the calling client (tests/db roll back instead).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from api.caching import Caches
 from api.deps import get_now
 from api.main import create_app
 from api.settings import Settings
@@ -194,6 +196,34 @@ def register(http: TestClient, name: str = "Stride Fitness") -> Api:
     assert response.status_code == 201, response.text
     body = response.json()
     return Api(http=http, client_id=body["id"], key=body["api_key"])
+
+
+def listening(caches: Caches) -> None:
+    """Wait until the caches hear other workers (PostgreSQL: LISTEN connects
+    on a thread of its own); before, they cache nothing."""
+    deadline = time.monotonic() + 5
+    while not caches.sync() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert caches.sync()
+
+
+@contextmanager
+def unlimited_api(database_url: str, *, now: datetime | None = None) -> Iterator[Api]:
+    """A client of an app of its own without a rate limit (whose counting
+    writes to the database on every request), caching from the start; at
+    `now` if given, else the real clock."""
+    settings = Settings(
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        webhooks_in_process=False,
+        rate_limit_requests=0,
+    )
+    app = create_app(settings)
+    if now is not None:
+        app.dependency_overrides[get_now] = Clock(now)
+    with TestClient(app) as client:
+        listening(app.state.caches)
+        yield register(client)
 
 
 @pytest.fixture

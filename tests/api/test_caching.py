@@ -20,7 +20,7 @@ from api.caching import Caches
 from api.deps import get_now
 from api.main import create_app
 from api.settings import Settings
-from tests.conftest import ADMIN_TOKEN, Api, Clock, register
+from tests.conftest import ADMIN_TOKEN, Api, Clock, listening, register, unlimited_api
 
 
 class Watcher:
@@ -120,25 +120,8 @@ def statements(engine: Engine) -> Iterator[list[str]]:
 def unlimited(database_url: str) -> Iterator[Api]:
     """A client of an app without a rate limit, whose counting writes to the
     database on every request."""
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        webhooks_in_process=False,
-        rate_limit_requests=0,
-    )
-    app = create_app(settings)
-    with TestClient(app) as client:
-        listening(app.state.caches)
-        yield register(client)
-
-
-def listening(caches: Caches) -> None:
-    """Wait until the caches hear other workers (PostgreSQL: LISTEN connects
-    on a thread of its own); before, they cache nothing."""
-    deadline = time.monotonic() + 5
-    while not caches.sync() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert caches.sync()
+    with unlimited_api(database_url) as api:
+        yield api
 
 
 def test_a_repeated_read_is_served_from_the_cache(unlimited: Api) -> None:

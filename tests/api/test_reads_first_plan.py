@@ -9,21 +9,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from api import planning, reads
 from api.caching import Body, Caches
-from api.deps import get_now
-from api.main import create_app
-from api.settings import Settings
 from db import plans as plan_store
 from db.engine import READ_ONLY_OPTION
 from db.errors import NotFound
 from programs import IsoWeek, PlannedSession
 from tests.api.test_batching import commits_counted
-from tests.conftest import ADMIN_TOKEN, NOW, Api, Clock, register
+from tests.conftest import NOW, Api, register, unlimited_api
 from tests.programs.simulate import profile, simulate
 
 
@@ -31,19 +27,8 @@ from tests.programs.simulate import profile, simulate
 def quiet(database_url: str) -> Iterator[Api]:
     """A client of an app without a rate limit (which writes on every
     request), at the tests' clock."""
-    settings = Settings(
-        database_url=database_url,
-        admin_token=ADMIN_TOKEN,
-        webhooks_in_process=False,
-        rate_limit_requests=0,
-    )
-    app = create_app(settings)
-    app.dependency_overrides[get_now] = Clock(NOW)
-    with TestClient(app) as client:
-        caches: Caches = app.state.caches
-        while not caches.sync():  # PostgreSQL: until LISTEN is connected
-            pass
-        yield register(client)
+    with unlimited_api(database_url, now=NOW) as api:
+        yield api
 
 
 @contextmanager
