@@ -82,6 +82,16 @@ def test_a_layout_cached_by_another_week_drafts_what_a_fresh_one_does(
     assert [d.day for d in cached] == list(days)
 
 
+# A person, their state, a week up to 60 from START either way and the day of
+# a red flag in it, if any (`_a_week`).
+ANY_WEEK = given(
+    person=profiles(),
+    state=states(),
+    week_offset=st.integers(-60, 60),
+    red_day=st.none() | st.integers(0, 6),
+)
+
+
 def _a_week(
     person: Profile, week_offset: int, red_day: int | None
 ) -> tuple[IsoWeek, tuple[date, ...], date | None]:
@@ -94,12 +104,7 @@ def _a_week(
 
 
 @PROPERTY_SETTINGS
-@given(
-    person=profiles(),
-    state=states(),
-    week_offset=st.integers(-60, 60),
-    red_day=st.none() | st.integers(0, 6),
-)
+@ANY_WEEK
 def test_week_volumes_are_the_drafted_week_s_volumes(
     person: Profile, state: State, week_offset: int, red_day: int | None
 ) -> None:
@@ -124,12 +129,7 @@ def test_week_volumes_are_the_drafted_week_s_volumes(
 
 
 @PROPERTY_SETTINGS
-@given(
-    person=profiles(),
-    state=states(),
-    week_offset=st.integers(-60, 60),
-    red_day=st.none() | st.integers(0, 6),
-)
+@ANY_WEEK
 def test_blocks_built_with_the_layout_are_the_drafted_blocks(
     person: Profile, state: State, week_offset: int, red_day: int | None
 ) -> None:
@@ -147,12 +147,7 @@ def test_blocks_built_with_the_layout_are_the_drafted_blocks(
 
 
 @PROPERTY_SETTINGS
-@given(
-    person=profiles(),
-    state=states(),
-    week_offset=st.integers(-60, 60),
-    red_day=st.none() | st.integers(0, 6),
-)
+@ANY_WEEK
 def test_a_session_s_content_is_worked_out_as_its_blocks_give_it(
     person: Profile, state: State, week_offset: int, red_day: int | None
 ) -> None:
