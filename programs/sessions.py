@@ -176,10 +176,6 @@ class Draft:
         return self.content.built
 
     @property
-    def minutes(self) -> int:
-        return sum(item.minutes for _, items in self.blocks for item in items)
-
-    @property
     def aerobic_minutes(self) -> int:
         return sum(
             item.minutes
