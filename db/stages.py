@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy import select as core_select
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from db import outbox
 from db.errors import NotFound
@@ -31,16 +31,6 @@ _LATEST_STAGE = Raw(
     .limit(1)
 )
 _INSERT_STAGE = Raw(insert(_STAGES))
-
-
-def latest_stage(session: Session, *, user_id: str) -> StageChange | None:
-    statement = (
-        select(StageChange)
-        .where(StageChange.user_id == user_id)
-        .order_by(col(StageChange.recorded_at).desc(), col(StageChange.since).desc())
-        .limit(1)
-    )
-    return session.exec(statement).first()
 
 
 def record_stage(

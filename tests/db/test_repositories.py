@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db import clients, completions, episodes, plans, stages, users
 from db.errors import Conflict, NotFound
@@ -223,9 +223,20 @@ def test_replacing_a_session_keeps_its_id(session: Session) -> None:
         plans.get_session_row(session, user_id=user.id, session_id="z")
 
 
+def latest_stage(session: Session, user_id: str) -> StageChange | None:
+    """The person's stage change recorded last."""
+    statement = (
+        select(StageChange)
+        .where(StageChange.user_id == user_id)
+        .order_by(col(StageChange.recorded_at).desc(), col(StageChange.since).desc())
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
 def test_stage_changes_are_recorded_only_when_the_stage_moves(session: Session) -> None:
     user = new_user(session)
-    assert stages.latest_stage(session, user_id=user.id) is None
+    assert latest_stage(session, user.id) is None
     first = stages.record_stage(session, user_id=user.id, stage=1, since=date(2026, 11, 2), now=NOW)
     assert first is not None
     assert (
@@ -238,7 +249,7 @@ def test_stage_changes_are_recorded_only_when_the_stage_moves(session: Session) 
         session, user_id=user.id, stage=2, since=date(2026, 11, 16), now=NOW + timedelta(days=14)
     )
     assert second is not None
-    latest = stages.latest_stage(session, user_id=user.id)
+    latest = latest_stage(session, user.id)
     assert latest is not None
     assert latest.stage == 2
 
