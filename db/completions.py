@@ -62,7 +62,10 @@ def _target(*content: Any) -> Raw:
         )
         .where(
             _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
-        )
+        ),
+        # Without the content, through the index that holds all it reads
+        # (migration 0009); SQLite's planner would take the primary key's.
+        sqlite_indexed_by={} if content else {"planned_sessions": "ix_planned_sessions_target"},
     )
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+from db.tables import ONLY_ON
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,3 +50,14 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def compared(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for autogenerate on `dialect`: the models'
+    objects made for another dialect only (`db.tables.only_on`) are left out."""
+
+    def include(obj: Any, _name: Any, _type: Any, reflected: bool, _compare_to: Any) -> bool:
+        info = getattr(obj, "info", None) or {}
+        return reflected or info.get(ONLY_ON, dialect) == dialect
+
+    return include

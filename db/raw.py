@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Dialect
@@ -70,12 +70,20 @@ class _Compiled:
 
 
 class Raw:
-    """A Core statement compiled once per dialect, run on the driver's cursor."""
+    """A Core statement compiled once per dialect, run on the driver's cursor.
 
-    __slots__ = ("_compiled", "statement")
+    `sqlite_indexed_by` maps a table the statement reads to the index SQLite
+    must read it through (SQLite's INDEXED BY, which SQLAlchemy does not
+    render): for a covering index its planner passes over in favour of a
+    unique one. A missing index is then an error, not a slow query."""
 
-    def __init__(self, statement: ClauseElement) -> None:
+    __slots__ = ("_compiled", "sqlite_indexed_by", "statement")
+
+    def __init__(
+        self, statement: ClauseElement, *, sqlite_indexed_by: Mapping[str, str] | None = None
+    ) -> None:
         self.statement = statement
+        self.sqlite_indexed_by = dict(sqlite_indexed_by or {})
         self._compiled: dict[str, _Compiled] = {}
 
     def all(
@@ -121,7 +129,10 @@ class Raw:
     def compiled(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
-            found = self._compiled[dialect.name] = _compile(self.statement, dialect)
+            found = _compile(self.statement, dialect)
+            if dialect.name == "sqlite":
+                found = replace(found, sql=_indexed_by(found.sql, self.sqlite_indexed_by))
+            self._compiled[dialect.name] = found
         return found
 
     def _execute(
@@ -292,6 +303,18 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
         steps=steps,
         results=tuple(results),
     )
+
+
+def _indexed_by(sql: str, indexes: Mapping[str, str]) -> str:
+    """`sql` with each table of `indexes` read through its index: the table's
+    one mention after FROM or JOIN gets SQLite's INDEXED BY clause."""
+    for table, index in indexes.items():
+        mentions = [f"FROM {table} ", f"JOIN {table} "]
+        found = [mention for mention in mentions if sql.count(mention) == 1]
+        if len(found) != 1 or sum(sql.count(mention) for mention in mentions) != 1:
+            raise ValueError(f"{table!r} is not read exactly once in: {sql}")
+        sql = sql.replace(found[0], f"{found[0]}INDEXED BY {index} ")
+    return sql
 
 
 def _bind_processor(type_: Any, dialect: Dialect) -> Processor | None:

@@ -24,6 +24,17 @@ SQLModel.metadata.naming_convention = {
 ID_LENGTH = 36
 
 
+# `Index.info` key naming the one dialect an index exists on (`only_on`).
+ONLY_ON = "backplan.only_on"
+
+
+def only_on(dialect: str, index: Index) -> Index:
+    """`index`, created on `dialect` only: by `create_all` (SQLAlchemy's
+    `ddl_if`), and compared by autogenerate only there (`db.migrate.compared`)."""
+    index.info[ONLY_ON] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -138,6 +149,9 @@ class PlannedSessionRow(SQLModel, table=True):
             "aerobic_minutes",
             "strength_seconds",
         ),
+        # Covers a completion's read of its session on SQLite, whose rows
+        # hold the content: see migration 0009.
+        only_on("sqlite", Index("ix_planned_sessions_target", "user_id", "id", "date")),
     )
 
     user_id: str = Field(primary_key=True, max_length=ID_LENGTH)

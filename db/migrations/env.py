@@ -12,6 +12,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from db.engine import make_engine
+from db.migrate import compared
 from db.types import UtcDateTime
 
 # Any fixed number: every process migrating PostgreSQL takes this lock first,
@@ -48,7 +49,12 @@ def _configure(**options: Any) -> None:
 
 
 def _run(connection: Connection) -> None:
-    _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    dialect = connection.dialect.name
+    _configure(
+        connection=connection,
+        render_as_batch=dialect == "sqlite",
+        include_object=compared(dialect),
+    )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")

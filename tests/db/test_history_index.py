@@ -1,23 +1,40 @@
-"""The history query (`db.plans.load_history`) reads a covering index only."""
+"""The history query (`db.plans.load_history`) and a completion's read of its
+session (`db.completions.find_target`) read covering indexes only."""
 
 from pathlib import Path
 
-from db import plans
+from db import completions, plans
 from db.engine import make_engine
 from db.migrate import upgrade
+from db.raw import Raw
+
+
+def _query_plan(tmp_path: Path, raw: Raw, *values: str) -> list[str]:
+    """SQLite's query plan for `raw` on a migrated database, a step a line."""
+    engine = make_engine(f"sqlite:///{tmp_path}/plan.db")
+    upgrade(engine)
+    sql = raw.compiled(engine.dialect).sql
+    with engine.connect() as connection:
+        steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", values).all()
+    engine.dispose()
+    return [str(step[-1]) for step in steps]
 
 
 def test_sqlite_reads_the_history_from_its_covering_index_in_order(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path}/history.db")
-    upgrade(engine)
-    sql = str(plans._HISTORY.statement.compile(dialect=engine.dialect))
-    with engine.connect() as connection:
-        steps = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("someone",)).all()
-    engine.dispose()
-    details = [str(step[-1]) for step in steps]
+    details = _query_plan(tmp_path, plans._HISTORY, "someone")
     sessions = [detail for detail in details if "planned_sessions" in detail]
     # Not the table (whose rows hold each session's content), and no sort.
     assert sessions == [
         "SEARCH planned_sessions USING COVERING INDEX ix_planned_sessions_history (user_id=?)"
     ]
     assert not [detail for detail in details if "TEMP B-TREE" in detail]
+
+
+def test_sqlite_reads_a_completions_session_from_its_covering_index(tmp_path: Path) -> None:
+    details = _query_plan(tmp_path, completions._TARGET, "someone", "a-session")
+    sessions = [detail for detail in details if "planned_sessions" in detail]
+    # Not the table, whose rows hold each session's content (migration 0009).
+    assert sessions == [
+        "SEARCH planned_sessions USING COVERING INDEX ix_planned_sessions_target "
+        "(user_id=? AND id=?)"
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Table, bindparam, func, insert, literal, select
+from sqlalchemy import Table, bindparam, create_engine, func, insert, literal, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
@@ -144,6 +144,23 @@ def test_many_and_run(session: Session) -> None:
 def test_literals_in_the_statement_are_sent(session: Session) -> None:
     statement = select(literal("backplan") + bindparam("suffix"), literal(41) + 1)
     assert Raw(statement).first(session, {"suffix": "!"}) == ("backplan!", 42)
+
+
+def test_sqlite_reads_a_table_through_the_index_it_is_given() -> None:
+    statement = select(SESSIONS.c.date).where(SESSIONS.c.user_id == bindparam("user_id"))
+    raw = Raw(statement, sqlite_indexed_by={"planned_sessions": "ix_planned_sessions_target"})
+    sql = raw.compiled(sqlite.dialect()).sql
+    assert "FROM planned_sessions INDEXED BY ix_planned_sessions_target \nWHERE" in sql
+    assert "INDEXED BY" not in raw.compiled(create_engine("postgresql+psycopg://").dialect).sql
+
+
+def test_an_index_for_a_table_not_read_exactly_once_is_refused() -> None:
+    again = SESSIONS.alias("again")
+    twice = select(SESSIONS.c.date).join(again, again.c.user_id == SESSIONS.c.user_id)
+    for statement in (select(COMPLETIONS.c.user_id), twice):
+        raw = Raw(statement, sqlite_indexed_by={"planned_sessions": "ix_planned_sessions_target"})
+        with pytest.raises(ValueError, match="planned_sessions"):
+            raw.compiled(sqlite.dialect())
 
 
 def test_expanding_parameters_are_refused(session: Session) -> None:
