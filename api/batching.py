@@ -34,6 +34,14 @@ On SQLite one batch runs at a time, in the writer's turn
 (`api.caching.write_turn`); on PostgreSQL up to `CONCURRENT_BATCHES` run side
 by side, each on its own connection.
 
+An optimistic batch of completions also defers what its pieces only send
+(`db.raw.deferred`): each of its statements then runs once for the whole
+batch, with every piece's row (executemany), as the batch ends. Pieces that
+report the same session twice are caught: the first one's insert breaks the
+second one's key, and a piece whose session an earlier piece already wrote
+runs what waits before it reads (`db.completions`). Run again piece by
+piece, nothing is deferred.
+
 Two kinds of work are batched, each by a `GroupCommit` of its own
 (`api.main`): completions, which write through `db.raw` only and so run in a
 pipeline on PostgreSQL; and the first serve of a week that has begun, which
@@ -58,7 +66,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from api.caching import transaction, write_turn
-from db.raw import pipeline, savepoint
+from db.raw import deferred, pipeline, savepoint
 
 # At most this many requests' work in one transaction: a batch holds SQLite's
 # writer for its whole length, and one failed commit fails all of it.
@@ -87,6 +95,8 @@ class GroupCommit:
 
     state: State
     pipelined: bool = True
+    # Optimistic batches defer what the work only sends (`db.raw.deferred`).
+    defers_sends: bool = False
     _queue: list[_Pending] = field(default_factory=list)
     _draining: int = 0  # drainers running
     _careful: bool = False  # the last batch had a failing piece
@@ -149,7 +159,8 @@ class GroupCommit:
         the pipeline ends, before the commit."""
         engine, caches = self.state.engine, self.state.caches
         with transaction(engine, caches) as session, self._pipeline(session):
-            results = [work(session) for work in batch]
+            with deferred(session) if self.defers_sends else nullcontext():
+                results = [work(session) for work in batch]
             session.flush()
         return results
 

@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # SQLite's writers take turns on the event loop (`api.caching.write_turn`).
     app.state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     # Completion PUTs that arrive together commit together (`api.batching`).
-    app.state.group_commit = GroupCommit(app.state)
+    app.state.group_commit = GroupCommit(app.state, defers_sends=True)
     # So do the first serves of weeks that have begun, which store them.
     app.state.plan_commit = GroupCommit(app.state, pipelined=False)
     errors.install(app)

@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 from db import changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
-from db.raw import Raw
+from db.raw import Raw, run_deferred, transaction_memo
 from db.tables import Completion
 from programs import Completion as CompletionReport
 
@@ -139,6 +139,8 @@ def find_target(session: Session, *, user_id: str, session_id: str, with_slugs: 
     one read; NotFound when the user has no such session. `with_slugs` reads
     the session's content too (for a report that names skipped exercises)."""
     params = {"user_id": user_id, "session_id": session_id}
+    if (user_id, session_id) in _written(session):
+        run_deferred(session)  # this session's report written earlier, still waiting
     found = (_TARGET_WITH_CONTENT if with_slugs else _TARGET).first(session, params)
     if found is None:
         raise NotFound("session", session_id)
@@ -208,6 +210,7 @@ def store_report(
     user_id, session_id = target.user_id, target.session_id
     values = _columns(report, notes)
     stored = target.stored
+    _written(session).add((user_id, session_id))
     if stored is None:
         new = StoredCompletion(
             user_id=user_id, session_id=session_id, created_at=now, updated_at=now, **values
@@ -244,6 +247,16 @@ def delete_completion(session: Session, *, user_id: str, session_id: str) -> Non
     session.delete(get_completion(session, user_id=user_id, session_id=session_id))
     session.flush()
     changes.announce(session, changes.user_topic(user_id))
+
+
+def _written(session: Session) -> set[tuple[str, str]]:
+    """The (user, session) pairs whose completion this transaction wrote, or
+    may have: a later read of one of them must see what is still deferred."""
+    written: set[tuple[str, str]] = transaction_memo(session).setdefault(_WRITTEN, set())
+    return written
+
+
+_WRITTEN = "completions_written"
 
 
 def _find(session: Session, *, user_id: str, session_id: str) -> StoredCompletion | None:

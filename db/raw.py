@@ -110,19 +110,35 @@ class Raw:
     def send(self, session: Session, values: Mapping[str, Any] | None = None) -> None:
         """Run a statement whose outcome is not read. In a `pipeline` it goes
         out with the next statement whose result is read, and its error, if
-        any, is raised there (or when the pipeline ends)."""
+        any, is raised there (or when the pipeline ends). In a `deferred`
+        block it waits for the block's end."""
+        queued = _queued(session)
+        if queued is not None:
+            dialect, _driver_connection = _driver(session)
+            queued.setdefault(self, []).append(self.compiled(dialect).parameters(values or {}))
+            return
         self._execute(session, values, _nothing)
 
     def many(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run the statement once per row of parameters (executemany)."""
+        """Run the statement once per row of parameters (executemany). In a
+        `deferred` block the rows wait for the block's end."""
         if not rows:
             return
         dialect, driver = _driver(session)
         compiled = self.compiled(dialect)
+        parameters = [compiled.parameters(row) for row in rows]
+        queued = _queued(session)
+        if queued is not None:
+            queued.setdefault(self, []).extend(parameters)
+            return
+        self._run_many(dialect, driver, parameters)
+
+    def _run_many(self, dialect: Dialect, driver: Any, parameters: list[Any]) -> None:
+        compiled = self.compiled(dialect)
         cursor = driver.cursor()
         try:
             with _wrapped(dialect, compiled.sql, driver, cursor):
-                cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+                cursor.executemany(compiled.sql, parameters)
         finally:
             cursor.close()
 
@@ -171,6 +187,7 @@ def _nothing(_cursor: Any) -> None:
 
 
 _TRANSACTION_MEMO = "backplan.transaction_memo"
+_DEFERRED = "deferred"
 _SAVEPOINTS = "backplan.raw_savepoints"
 _DRIVER = "driver"
 
@@ -197,6 +214,57 @@ def _driver(session: Session) -> tuple[Dialect, Any]:
     the answer is kept for the rest of the transaction."""
     dialect, driver = transaction_memo(session)[_DRIVER]
     return dialect, driver
+
+
+def _queued(session: Session) -> dict[Raw, list[Any]] | None:
+    """The statements waiting in the session's `deferred` block, if it is in one."""
+    kept = session.info.get(_TRANSACTION_MEMO)
+    if kept is None:
+        return None
+    found: dict[Raw, list[Any]] | None = kept[1].get(_DEFERRED)
+    return found if found is not None and kept[0] is session.get_transaction() else None
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Statements sent in the block (`Raw.send`, `Raw.many`) wait, and run as
+    it ends: each statement once, for all its rows (executemany), statements
+    in the order each was first sent, a statement's rows in the order sent.
+    On the driver that is a fraction of a statement's cost per row.
+
+    For work whose writes nothing in the block reads back, or whose reads
+    cannot miss one silently: a unique key a waiting insert will break fails
+    the block as it ends, and a read that may depend on what waits calls
+    `run_deferred` first. If the block raises, what waits is dropped with it
+    (the caller rolls the transaction back). Nested blocks run as the
+    outermost one ends."""
+    memo = transaction_memo(session)
+    if _DEFERRED in memo:
+        yield
+        return
+    queued: dict[Raw, list[Any]] = {}
+    memo[_DEFERRED] = queued
+    try:
+        yield
+    finally:
+        del memo[_DEFERRED]
+    _run_queued(session, queued)
+
+
+def run_deferred(session: Session) -> None:
+    """Run what waits in the session's `deferred` block now, if anything does:
+    for a read that must see it."""
+    queued = _queued(session)
+    if queued:
+        waiting = dict(queued)
+        queued.clear()
+        _run_queued(session, waiting)
+
+
+def _run_queued(session: Session, queued: dict[Raw, list[Any]]) -> None:
+    dialect, driver = _driver(session)
+    for statement, parameters in queued.items():
+        statement._run_many(dialect, driver, parameters)
 
 
 @contextmanager

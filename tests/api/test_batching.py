@@ -41,12 +41,14 @@ def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
 
 
-def group_commit(engine: Engine, *, pipelined: bool = True) -> GroupCommit:
+def group_commit(
+    engine: Engine, *, pipelined: bool = True, defers_sends: bool = False
+) -> GroupCommit:
     state = State()
     state.engine = engine
     state.caches = Caches(max_bytes=10_000, watcher=None)
     state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-    return GroupCommit(state, pipelined=pipelined)
+    return GroupCommit(state, pipelined=pipelined, defers_sends=defers_sends)
 
 
 INSERT_NOTE = Raw(text("INSERT INTO notes (id, body) VALUES (:id, :body)"))
@@ -283,4 +285,33 @@ def test_an_error_that_comes_up_only_at_the_end_goes_to_its_piece(scratch: Engin
     ok, error = outcomes[2]
     assert not ok
     assert isinstance(error, IntegrityError)
+    assert stored(scratch) == [1, 2, 3]
+
+
+def test_a_deferring_batch_runs_what_its_pieces_send_once_for_all(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[int] = []
+    original = Raw._run_many
+
+    def counted(self: Raw, dialect: Any, driver: Any, parameters: list[Any]) -> None:
+        runs.append(len(parameters))
+        original(self, dialect, driver, parameters)
+
+    monkeypatch.setattr(Raw, "_run_many", counted)
+    commit = group_commit(scratch, defers_sends=True)
+    assert commit._commit([sent_only(n) for n in range(1, 11)]) == [(True, n) for n in range(1, 11)]
+    assert runs == [10]
+    assert stored(scratch) == list(range(1, 11))
+
+
+def test_a_key_a_deferred_insert_breaks_fails_only_its_piece(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = savepoints_counted(monkeypatch)
+    commit = group_commit(scratch, defers_sends=True)
+    outcomes = commit._commit([sent_only(1), sent_only(2), sent_only(1), sent_only(3)])
+    assert len(opened) == 4  # run again, piece by piece, nothing deferred
+    assert [outcome[0] for outcome in outcomes] == [True, True, False, True]
+    assert isinstance(outcomes[2][1], IntegrityError)
     assert stored(scratch) == [1, 2, 3]
