@@ -23,6 +23,7 @@ from db import raw
 from db.engine import make_engine
 from db.raw import Raw
 from tests.conftest import postgres_database
+from tests.db.test_raw_deferred import runs_counted
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -291,14 +292,7 @@ def test_an_error_that_comes_up_only_at_the_end_goes_to_its_piece(scratch: Engin
 def test_a_deferring_batch_runs_what_its_pieces_send_once_for_all(
     scratch: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runs: list[int] = []
-    original = Raw._run_many
-
-    def counted(self: Raw, dialect: Any, driver: Any, parameters: list[Any]) -> None:
-        runs.append(len(parameters))
-        original(self, dialect, driver, parameters)
-
-    monkeypatch.setattr(Raw, "_run_many", counted)
+    runs = runs_counted(monkeypatch)
     commit = group_commit(scratch, defers_sends=True)
     assert commit._commit([sent_only(n) for n in range(1, 11)]) == [(True, n) for n in range(1, 11)]
     assert runs == [10]
