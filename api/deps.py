@@ -15,7 +15,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import idempotency, keys, ratelimit
-from api.caching import Caches, transaction
+from api.caching import Caches, Stamp, transaction
 from api.errors import ApiError, insufficient_scope, unauthorized
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 from api.schemas import Scope
@@ -275,6 +275,12 @@ def user_key(client_id: str, user_id: str) -> tuple[str, str, str]:
     return ("user", client_id, user_id)
 
 
+def remember_user_ref(caches: Caches, ref: UserRef, *, stamp: Stamp) -> None:
+    """Cache `ref` under its user's topic, unless the user changed since `stamp`."""
+    key = user_key(ref.client_id, ref.id)
+    caches.put(key, ref, topic=changes.user_topic(ref.id), stamp=stamp, size=USER_REF_BYTES)
+
+
 def known_user_ref(request: Request, caller: Caller, user_id: str) -> UserRef | None:
     """The client's user `user_id` if cached; None otherwise (not a 404)."""
     caches: Caches = request.app.state.caches
@@ -288,10 +294,9 @@ async def user_ref(request: Request, caller: Caller, user_id: str) -> UserRef:
     client_id = caller.client.id
     ref = known_user_ref(request, caller, user_id)
     if ref is None:
-        topic = changes.user_topic(user_id)
-        stamp = caches.stamp(topic)
+        stamp = caches.stamp(changes.user_topic(user_id))
         ref = await run_in_threadpool(_find_user, request.app.state.engine, client_id, user_id)
-        caches.put(user_key(client_id, user_id), ref, topic=topic, stamp=stamp, size=USER_REF_BYTES)
+        remember_user_ref(caches, ref, stamp=stamp)
     return ref
 
 

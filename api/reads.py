@@ -24,7 +24,7 @@ from starlette.datastructures import State
 
 from api import planning
 from api.caching import Body, Caches, Stamp, transaction
-from api.deps import USER_REF_BYTES, UserRef, user_key
+from api.deps import UserRef, remember_user_ref
 from api.etags import etag_of
 from api.pagination import PageRequest, page
 from api.schemas import ExercisesPublic
@@ -156,9 +156,7 @@ async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now:
     # Kept unless the person changed meanwhile (a week stored now is such a
     # change, as in `cached`): then the next read computes them again.
     _keep(state.caches, _plan_key(ref.id, IsoWeek.of(today), today), body, topic=topic, stamp=stamp)
-    state.caches.put(
-        user_key(client_id, user_id), ref, topic=topic, stamp=stamp, size=USER_REF_BYTES
-    )
+    remember_user_ref(state.caches, ref, stamp=stamp)
     return body
 
 
