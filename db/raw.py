@@ -112,9 +112,10 @@ class Raw:
         out with the next statement whose result is read, and its error, if
         any, is raised there (or when the pipeline ends). In a `deferred`
         block it waits for the block's end."""
-        queued = _queued(session)
+        memo = transaction_memo(session)
+        queued: dict[Raw, list[Any]] | None = memo.get(_DEFERRED)
         if queued is not None:
-            dialect, _driver_connection = _driver(session)
+            dialect, _driver_connection = memo[_DRIVER]
             queued.setdefault(self, []).append(self.compiled(dialect).parameters(values or {}))
             return
         self._execute(session, values, _nothing)
@@ -218,11 +219,8 @@ def _driver(session: Session) -> tuple[Dialect, Any]:
 
 def _queued(session: Session) -> dict[Raw, list[Any]] | None:
     """The statements waiting in the session's `deferred` block, if it is in one."""
-    kept = session.info.get(_TRANSACTION_MEMO)
-    if kept is None:
-        return None
-    found: dict[Raw, list[Any]] | None = kept[1].get(_DEFERRED)
-    return found if found is not None and kept[0] is session.get_transaction() else None
+    queued: dict[Raw, list[Any]] | None = transaction_memo(session).get(_DEFERRED)
+    return queued
 
 
 @contextmanager
