@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Table, bindparam, insert
-from sqlalchemy import select as core_select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlmodel import Session, SQLModel
 
 from db import outbox
@@ -20,12 +19,12 @@ _USERS: Table = SQLModel.metadata.tables["users"]
 _STAGES: Table = SQLModel.metadata.tables["stage_changes"]
 # NO KEY UPDATE lets rows referring to the person be written meanwhile.
 _LOCK_USER = Raw(
-    core_select(_USERS.c.client_id, _USERS.c.external_id)
+    select(_USERS.c.client_id, _USERS.c.external_id)
     .where(_USERS.c.id == bindparam("user_id"))
     .with_for_update(key_share=True)
 )
 _LATEST_STAGE = Raw(
-    core_select(_STAGES.c.stage)
+    select(_STAGES.c.stage)
     .where(_STAGES.c.user_id == bindparam("user_id"))
     .order_by(_STAGES.c.recorded_at.desc(), _STAGES.c.since.desc())
     .limit(1)
