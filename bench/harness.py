@@ -5,9 +5,14 @@ For each backend: a fresh database, migrated by the app's own migrations and
 seeded (`bench.seed`); the service started as `uvicorn api.main:app` with
 `workers` workers (rate limit and in-process webhook worker off); one real stored plan
 fetched, whose body becomes the ceiling's payload; the ceiling
-(`bench.ceiling:app`, started the same way) measured; each path in turn; and
-the ceiling again, each path's ratio taken against the higher of the two,
-for `duration` seconds, from a separate load process (`bench.load`).
+(`bench.ceiling:app`, started the same way, running beside the service for the
+whole backend; only the one under load works) measured before the first path,
+between every two paths and after the last (C P1 C P2 ... Pn C), each for
+`duration` seconds from a separate load process (`bench.load`). Each path's
+ratio is taken against the higher of the two ceiling runs right around it: the
+machine's speed drifts by a quarter within minutes on a shared VM, so a ceiling
+measured minutes away says little about the path's minute, and the higher of
+its neighbours never flatters it (`ratios`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -32,8 +37,9 @@ from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from importlib.util import find_spec
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy import create_engine
@@ -214,32 +220,44 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
         payload.write_bytes(plan.content)
         result["plan_bytes"] = len(plan.content)
         path_loads = _loads(sample, seeded.fresh_users, sessions, auth)
-        # Other work on the machine skews the figures: the load average (1 min)
-        # before and after the measurements says whether there was any.
-        result["load_average"] = [round(os.getloadavg()[0], 2)]
-        cpu_before = cpu_times()
-        before = _ceiling(config, payload, auth, tmp, using)
-        started = time.perf_counter()
-        for primed in ("stored_plan", "progress"):
-            _prime(service, path_loads[primed], auth, workers=config.workers)
-        result["primed_seconds"] = round(time.perf_counter() - started, 2)
-        for warm in ("exercises", "stored_plan", "progress"):
-            if config.warmup > 0:
-                _drive(config, path_loads[warm], service, tmp, using, seconds=config.warmup)
-        for name in PATHS:
-            measured = _drive(config, path_loads[name], service, tmp, using)
-            measured["target"] = TARGETS[name]
-            result["paths"][name] = measured
-        after = _ceiling(config, payload, auth, tmp, using)
-        result["load_average"].append(round(os.getloadavg()[0], 2))
-        result["cpu_steal"] = steal_between(cpu_before, cpu_times())
-    # The machine's speed drifts: the ceiling is measured before and after the
-    # paths, and each ratio is taken against the higher, never flattering.
-    result["ceiling_runs"] = [before, after]
-    result["ceiling"] = max(before, after, key=lambda run: run["rps"])
-    ceiling_rps = result["ceiling"]["rps"]
-    for measured in result["paths"].values():
-        measured["ratio"] = measured["rps"] / ceiling_rps if ceiling_rps else 0.0
+        with ceiling_server(config, payload, tmp) as ceiling:
+            ceiling_load = loads.Load("ceiling", "GET", ["/plan"], headers=auth)
+            # Other work on the machine skews the figures: the load average
+            # (1 min) before and after the measurements says whether there was any.
+            result["load_average"] = [round(os.getloadavg()[0], 2)]
+            cpu_before = cpu_times()
+            started = time.perf_counter()
+            for primed in ("stored_plan", "progress"):
+                _prime(service, path_loads[primed], auth, workers=config.workers)
+            result["primed_seconds"] = round(time.perf_counter() - started, 2)
+            for warm in ("exercises", "stored_plan", "progress"):
+                if config.warmup > 0:
+                    _drive(config, path_loads[warm], service, tmp, using, seconds=config.warmup)
+            # C P1 C P2 ... Pn C: each server settled before the other is loaded,
+            # so that neither's leftover requests weigh on the next measurement.
+            ceiling_runs: list[dict[str, Any]] = []
+            for name in PATHS:
+                _settle(service)
+                ceiling_runs.append(_drive(config, ceiling_load, ceiling, tmp, using))
+                _settle(ceiling)
+                measured = _drive(config, path_loads[name], service, tmp, using)
+                measured["target"] = TARGETS[name]
+                result["paths"][name] = measured
+            _settle(service)
+            ceiling_runs.append(_drive(config, ceiling_load, ceiling, tmp, using))
+            result["load_average"].append(round(os.getloadavg()[0], 2))
+            result["cpu_steal"] = steal_between(cpu_before, cpu_times())
+    result["ceiling_runs"] = ceiling_runs
+    # The highest run, for the ceiling's own row and for `bench compare`'s
+    # drift of the ceiling between two runs; the ratios use their neighbours.
+    result["ceiling"] = max(ceiling_runs, key=lambda run: run["rps"])
+    taken = ratios(
+        [measured["rps"] for measured in result["paths"].values()],
+        [run["rps"] for run in ceiling_runs],
+    )
+    for measured, (ceiling_rps, ratio) in zip(result["paths"].values(), taken, strict=True):
+        measured["ceiling"] = ceiling_rps
+        measured["ratio"] = ratio
     failures = [
         line for line in log.read_text(errors="replace").splitlines() if "Traceback" in line
     ]
@@ -247,16 +265,41 @@ def run_backend(config: Config, url: str, tmp: Path, using: str) -> dict[str, An
     return result
 
 
-def _ceiling(
-    config: Config, payload: Path, auth: dict[str, str], tmp: Path, using: str
-) -> dict[str, Any]:
-    """The bare route serving `payload`, started as the service is, under the same load."""
-    env = {"BENCH_CEILING_PAYLOAD": str(payload)}
-    log = tmp / "ceiling.log"
-    with server("bench.ceiling:app", env, log, ready="/readyz", workers=config.workers) as url:
-        return _drive(
-            config, loads.Load("ceiling", "GET", ["/plan"], headers=auth), url, tmp, using
+class Ratio(NamedTuple):
+    """A path's ratio, and the ceiling's req/s it was taken against."""
+
+    ceiling: float
+    ratio: float
+
+
+def ratios(rps: Sequence[float], ceiling_rps: Sequence[float]) -> list[Ratio]:
+    """Each path's ratio to the ceiling, given the paths' req/s in the order
+    they ran and the ceiling's req/s measured before, between and after them
+    (one run more than paths): against the higher of the two runs right around
+    the path. The machine's speed drifts within minutes, so the path's
+    neighbours say best what the framework could do in its minute, and the
+    higher of them never flatters it. A ceiling that served nothing gives a
+    ratio of 0."""
+    if len(ceiling_rps) != len(rps) + 1:
+        raise ValueError(
+            f"{len(rps)} paths need {len(rps) + 1} ceiling runs around them, not {len(ceiling_rps)}"
         )
+    taken = []
+    for measured, (before, after) in zip(rps, pairwise(ceiling_rps), strict=True):
+        ceiling = max(before, after)
+        taken.append(Ratio(ceiling, measured / ceiling if ceiling else 0.0))
+    return taken
+
+
+@contextmanager
+def ceiling_server(config: Config, payload: Path, tmp: Path) -> Iterator[str]:
+    """The bare route serving `payload`, started as the service is (as many
+    workers), beside it; its base URL."""
+    env = {"BENCH_CEILING_PAYLOAD": str(payload)}
+    with server(
+        "bench.ceiling:app", env, tmp / "ceiling.log", ready="/readyz", workers=config.workers
+    ) as url:
+        yield url
 
 
 def _drive(

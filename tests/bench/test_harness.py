@@ -65,6 +65,17 @@ def check(result: dict[str, Any], backend: str, tmp_path: Path, *, sample: int =
         assert path["rps"] > 0, name
         assert path["errors"] == 0, (name, path)
         assert path["ratio"] > 0, name
+    # The ceiling ran before, between and after the paths; each path's ratio
+    # is against the higher of the two runs around it, in the order they ran.
+    runs = measured["ceiling_runs"]
+    assert len(runs) == len(harness.PATHS) + 1
+    assert all(run["requests"] > 0 and run["errors"] == 0 for run in runs)
+    assert measured["ceiling"]["rps"] == max(run["rps"] for run in runs)
+    for index, name in enumerate(harness.PATHS):
+        path = measured["paths"][name]
+        around = max(runs[index]["rps"], runs[index + 1]["rps"])
+        assert path["ceiling"] == around, name
+        assert path["ratio"] == pytest.approx(path["rps"] / around), name
     assert measured["service_tracebacks"] == 0
     assert result["machine"]["cores"]
     report.table(result)  # renders
@@ -183,3 +194,31 @@ def test_cpu_steal_is_the_share_of_the_eighth_counter() -> None:
     assert harness.steal_between([1, 2, 3], [2, 3, 4]) is None
     found = harness.cpu_times()
     assert found is None or len(found) >= 8
+
+
+def test_each_paths_ratio_is_against_the_higher_ceiling_run_around_it() -> None:
+    ceilings = [4_000.0, 5_000.0, 4_500.0]
+    taken = harness.ratios([2_000.0, 900.0], ceilings)
+    assert [one.ceiling for one in taken] == [5_000.0, 5_000.0]
+    assert [one.ratio for one in taken] == pytest.approx([0.4, 0.18])
+    # The machine slowed down after the first path: the later paths are judged
+    # against their own minutes' ceiling, not the fast minute's before the first.
+    drifting = [4_747.0, 4_600.0, 3_722.0, 3_800.0]
+    taken = harness.ratios([2_300.0, 1_900.0, 1_900.0], drifting)
+    assert [one.ceiling for one in taken] == [4_747.0, 4_600.0, 3_800.0]
+    assert [one.ratio for one in taken] == pytest.approx(
+        [2_300 / 4_747, 1_900 / 4_600, 1_900 / 3_800]
+    )
+    # Against the highest run of all, the last path would look a fifth slower.
+    assert taken[2].ratio > 1.2 * 1_900 / max(drifting)
+    # Never flattering: the higher neighbour, though the lower one ran next to it.
+    assert taken[1].ratio < 1_900 / 3_722
+    # A ceiling that served nothing on both sides gives no ratio, not a division by 0.
+    assert harness.ratios([10.0], [0.0, 0.0]) == [harness.Ratio(0.0, 0.0)]
+    assert harness.ratios([], [4_000.0]) == []
+
+
+@pytest.mark.parametrize("ceilings", [[], [4_000.0], [4_000.0, 4_100.0, 4_200.0]])
+def test_the_ceiling_runs_one_more_time_than_there_are_paths(ceilings: list[float]) -> None:
+    with pytest.raises(ValueError, match="2 ceiling runs"):
+        harness.ratios([1_000.0], ceilings)
