@@ -19,7 +19,14 @@ def table(report: dict[str, Any]) -> Table:
         f"{config['duration_s']:g} s per path, {config['connections']} connections, "
         f"{config['load_generator']}, {_workers(config)}"
     )
-    grid = Table(title=title, title_justify="left")
+    grid = Table(
+        title=title,
+        title_justify="left",
+        caption="ratio: req/s over the ceiling column, the higher of the ceiling runs "
+        "just before and just after the path (the ceiling is measured before, between "
+        "and after the paths)",
+        caption_justify="left",
+    )
     for name, justify in (
         ("backend", "left"),
         ("path", "left"),
@@ -27,22 +34,24 @@ def table(report: dict[str, Any]) -> Table:
         ("p50 ms", "right"),
         ("p99 ms", "right"),
         ("errors", "right"),
+        ("ceiling", "right"),
         ("ratio", "right"),
         ("target", "right"),
     ):
         grid.add_column(name, justify=justify)  # type: ignore[arg-type]
     for backend, result in report["backends"].items():
         ceiling = result["ceiling"]
+        runs = [run["rps"] for run in result.get("ceiling_runs", [])]
         grid.add_row(
             backend,
-            f"ceiling: bare route, {result['plan_bytes']:,} B (higher of "
-            + " and ".join(f"{run['rps']:,.0f}" for run in result.get("ceiling_runs", []))
-            + ")",
+            f"ceiling: bare route, {result['plan_bytes']:,} B (the highest of "
+            f"{len(runs)} run{'s' if len(runs) != 1 else ''})",
             f"{ceiling['rps']:,.0f}",
             f"{ceiling['p50_ms']:.2f}",
             f"{ceiling['p99_ms']:.2f}",
             str(ceiling["errors"]),
-            "1.00",
+            _spread(runs),
+            "",
             "",
         )
         for name, label in PATHS.items():
@@ -51,6 +60,9 @@ def table(report: dict[str, Any]) -> Table:
             note = (
                 f" [yellow](pool reused {measured['wrapped']:,}x)[/]" if measured["wrapped"] else ""
             )
+            # A report from before the ceiling ran beside each path has no
+            # ceiling of its own per path.
+            against = measured.get("ceiling")
             grid.add_row(
                 "",
                 label + note,
@@ -58,11 +70,19 @@ def table(report: dict[str, Any]) -> Table:
                 f"{measured['p50_ms']:.2f}",
                 f"{measured['p99_ms']:.2f}",
                 f"[red]{measured['errors']}[/]" if measured["errors"] else "0",
+                f"{against:,.0f}" if against is not None else "",
                 f"[{'green' if met else 'red'}]{measured['ratio']:.2f}[/]",
                 f"{measured['target']:.1f}",
             )
         grid.add_section()
     return grid
+
+
+def _spread(runs: list[float]) -> str:
+    """The ceiling runs' range, lowest to highest: how far the machine drifted."""
+    if not runs:
+        return ""
+    return f"{min(runs):,.0f}-{max(runs):,.0f}" if len(runs) > 1 else f"{runs[0]:,.0f}"
 
 
 def machine_line(report: dict[str, Any]) -> str:

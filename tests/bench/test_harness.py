@@ -5,12 +5,14 @@ assertions in the suite)."""
 
 from __future__ import annotations
 
+import io
 import json
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from bench import compare, harness, report
 from bench.__main__ import main
@@ -78,8 +80,17 @@ def check(result: dict[str, Any], backend: str, tmp_path: Path, *, sample: int =
         assert path["ratio"] == pytest.approx(path["rps"] / around), name
     assert measured["service_tracebacks"] == 0
     assert result["machine"]["cores"]
-    report.table(result)  # renders
+    text = rendered(result)
+    assert f"the highest of {len(runs)} runs" in text
+    low, high = min(run["rps"] for run in runs), max(run["rps"] for run in runs)
+    assert f"{low:,.0f}-{high:,.0f}" in text
     report.machine_line(result)
+
+
+def rendered(result: dict[str, Any]) -> str:
+    console = Console(record=True, width=250, file=io.StringIO())
+    console.print(report.table(result))
+    return console.export_text()
 
 
 def test_harness_on_sqlite_with_its_own_load_generator(tmp_path: Path) -> None:
