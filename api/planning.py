@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 import programs
 from api.schemas import PlanPublic
+from db import blocks, outbox
 from db import episodes as episode_store
-from db import outbox
 from db import plans as plan_store
 from db import stages as stage_store
 from db import users as user_store
@@ -147,8 +147,8 @@ def refresh_default_start(session: Session, *, user: User, now: datetime) -> Non
 @dataclass(frozen=True, slots=True)
 class ServedWeek:
     """A served week's plan and, when this request stored its sessions, their
-    JSON as stored (`db.plans.content_of`), in the plan's order: the same
-    bytes its body holds, so they are serialized once."""
+    JSON (`db.plans.content_of`), in the plan's order: the same bytes its
+    body holds, so they are serialized once."""
 
     plan: PlanPublic
     stored: tuple[bytes, ...] | None = None
@@ -246,8 +246,9 @@ def _keep_stored(
     if not stored:
         if not plan.sessions:
             return plan, None
-        contents = tuple(map(plan_store.content_of, plan.sessions))
-        items = [_to_store(p, content=c) for p, c in zip(plan.sessions, contents, strict=True)]
+        parts = tuple(map(blocks.split, plan.sessions))
+        contents = tuple(part.whole(part.contents) for part in parts)
+        items = [_to_store(p, split=s) for p, s in zip(plan.sessions, parts, strict=True)]
         if plan_store.store_week(session, user_id=person_id, week=week, sessions=items, now=now):
             return plan, contents
         # A concurrent first request stored the week: serve its sessions.
@@ -279,10 +280,12 @@ def _keep_stored(
     return plan.model_copy(update=update), None
 
 
-def _to_store(planned: PlannedSession, *, content: bytes | None = None) -> SessionToStore:
+def _to_store(
+    planned: PlannedSession, *, split: blocks.SplitSession | None = None
+) -> SessionToStore:
     aerobic, strength = programs.session_volume(planned)
     return SessionToStore(
-        planned=planned, aerobic_minutes=aerobic, strength_seconds=strength, content=content
+        planned=planned, aerobic_minutes=aerobic, strength_seconds=strength, split=split
     )
 
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic_core import from_json
 from sqlalchemy import Table, Text, and_, bindparam, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
-from db import changes, outbox
+from db import blocks, changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
 from db.raw import Raw, run_deferred, transaction_memo
@@ -40,7 +39,7 @@ _REPORTED = (
 )
 
 
-def _target(*content: Any) -> Raw:
+def _target(*extra: Any) -> Raw:
     """The stored session, its person and its completion, if any: one read."""
     return Raw(
         select(
@@ -49,7 +48,7 @@ def _target(*content: Any) -> Raw:
             _USERS.c.external_id,
             _USERS.c.timezone,
             *_COMPLETIONS.c,
-            *content,
+            *extra,
         )
         .select_from(
             _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id).outerjoin(
@@ -63,16 +62,16 @@ def _target(*content: Any) -> Raw:
         .where(
             _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
         ),
-        # Without the content, through the index that holds all it reads
+        # Without the blocks, through the index that holds all it reads
         # (migration 0009); SQLite's planner would take the primary key's.
-        sqlite_indexed_by={} if content else {"planned_sessions": "ix_planned_sessions_target"},
+        sqlite_indexed_by={} if extra else {"planned_sessions": "ix_planned_sessions_target"},
     )
 
 
 # On the driver's cursor (`db.raw`): reporting a session done is the most
-# frequent write. The session's content is read only when its slugs are needed.
+# frequent write. The session's blocks are read only when its slugs are needed.
 _TARGET = _target()
-_TARGET_WITH_CONTENT = _target(type_coerce(_SESSIONS.c.content, Text))
+_TARGET_WITH_BLOCKS = _target(type_coerce(_SESSIONS.c.blocks, Text))
 # INSERT unless a row for the session exists, telling which; per dialect.
 _INSERT_NEW = {
     name: Raw(
@@ -137,21 +136,18 @@ class Target:
 def find_target(session: Session, *, user_id: str, session_id: str, with_slugs: bool) -> Target:
     """The session `session_id` of the user, with what reporting it needs, in
     one read; NotFound when the user has no such session. `with_slugs` reads
-    the session's content too (for a report that names skipped exercises)."""
+    the session's blocks too (for a report that names skipped exercises)."""
     params = {"user_id": user_id, "session_id": session_id}
     if (user_id, session_id) in _written(session):
         run_deferred(session)  # this session's report written earlier, still waiting
-    found = (_TARGET_WITH_CONTENT if with_slugs else _TARGET).first(session, params)
+    found = (_TARGET_WITH_BLOCKS if with_slugs else _TARGET).first(session, params)
     if found is None:
         raise NotFound("session", session_id)
     day, client_id, external_id, timezone = found[:4]
     columns = found[4 : 4 + len(_FIELDS)]
     slugs: frozenset[str] = frozenset()
     if with_slugs:
-        content = _json(found[-1])
-        slugs = frozenset(
-            exercise["slug"] for block in content["blocks"] for exercise in block["exercises"]
-        )
+        slugs = blocks.slugs(session, found[-1])
     # No completion: the outer join's columns are all NULL.
     stored = (
         None if columns[0] is None else StoredCompletion(**dict(zip(_FIELDS, columns, strict=True)))
@@ -270,11 +266,6 @@ def _insert_new(session: Session, row: StoredCompletion) -> bool:
     statement = _INSERT_NEW[session.get_bind().dialect.name]
     values = {name: getattr(row, name) for name in StoredCompletion.__slots__}
     return statement.first(session, values) is not None
-
-
-# SQLite gives the content's JSON as text; psycopg decodes JSON itself.
-def _json(value: Any) -> Any:
-    return from_json(value) if isinstance(value, str) else value
 
 
 def _columns(report: CompletionReport, notes: str | None) -> dict[str, Any]:

@@ -23,13 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, and_, col
 
-from db import changes
+from db import blocks, changes
+from db.blocks import SplitSession
 from db.errors import NotFound
 from db.raw import Raw
 from db.tables import Completion, PlannedSessionRow, User
 from db.types import as_utc
-from programs import Block, PlannedSession, Profile, SessionLog
 from programs import Completion as CompletionReport
+from programs import PlannedSession, Profile, SessionLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +38,17 @@ class SessionToStore:
     planned: PlannedSession
     aerobic_minutes: int
     strength_seconds: int
-    # The session as JSON (`content_of`), when the caller serialized it already.
-    content: bytes | None = None
+    # The session split for storing (`db.blocks.split`), when the caller
+    # split it already.
+    split: SplitSession | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StoredSession:
     row: PlannedSessionRow
+    # The session as stored, its blocks read back (`db.blocks`).
+    planned: PlannedSession
     completion: Completion | None
-
-    @property
-    def planned(self) -> PlannedSession:
-        return PlannedSession.model_validate(self.row.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,29 +128,38 @@ _HISTORY = Raw(
     .where(_SESSIONS.c.user_id == bindparam("user_id"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
+# A session's content as the text stored (psycopg would decode JSON), and
+# its blocks' digests as the driver gives them (`db.blocks.stored_json`).
 _WEEK = Raw(
     select(
         _SESSIONS.c.id,
         _SESSIONS.c.date,
         _COMPLETIONS.c.session_id,
-        type_coerce(_SESSIONS.c.content, Text),
+        cast(_SESSIONS.c.content, Text),
+        type_coerce(_SESSIONS.c.blocks, Text),
     )
     .select_from(_SESSIONS_WITH_COMPLETIONS)
     .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.week == bindparam("week"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
-# The content goes in as the JSON text `content_of` made (SQLite keeps it as
-# given; PostgreSQL casts it to its json type): not dumped again by `json`.
+# The content and the blocks go in as the JSON text made here (SQLite keeps
+# it as given; PostgreSQL casts it to its json type): not dumped again by `json`.
 _SESSION_VALUES: dict[str, Any] = {
     column.name: bindparam(column.name) for column in _SESSIONS.columns
 }
+_JSON_TEXT = ("content", "blocks")
 _INSERT_SESSIONS = {
     "sqlite": Raw(
-        insert(_SESSIONS).values({**_SESSION_VALUES, "content": bindparam("content", type_=Text)})
+        insert(_SESSIONS).values(
+            {**_SESSION_VALUES, **{name: bindparam(name, type_=Text) for name in _JSON_TEXT}}
+        )
     ),
     "postgresql": Raw(
         insert(_SESSIONS).values(
-            {**_SESSION_VALUES, "content": cast(bindparam("content", type_=Text), JSON)}
+            {
+                **_SESSION_VALUES,
+                **{name: cast(bindparam(name, type_=Text), JSON) for name in _JSON_TEXT},
+            }
         )
     ),
 }
@@ -185,12 +194,6 @@ _HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
 # gives that text; psycopg decodes JSON itself, whatever the column is read as.
 def _json(value: Any) -> Any:
     return from_json(value) if isinstance(value, str) else value
-
-
-def _planned(content: Any) -> PlannedSession:
-    if isinstance(content, str):
-        return PlannedSession.model_validate_json(content)
-    return PlannedSession.model_validate(content)
 
 
 def _with_completions(*columns: Any) -> Select[Any]:
@@ -293,21 +296,47 @@ def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSessio
     statement = _with_completions(PlannedSessionRow).where(
         col(PlannedSessionRow.user_id) == user_id, col(PlannedSessionRow.week) == week
     )
-    return [StoredSession(row, completion) for row, completion in session.execute(statement)]
+    return _stored_sessions(
+        session, [(row, completion) for row, completion in session.execute(statement)]
+    )
+
+
+def _stored_sessions(
+    session: Session, rows: Sequence[tuple[PlannedSessionRow, Completion | None]]
+) -> list[StoredSession]:
+    planned = planned_sessions(session, [row for row, _completion in rows])
+    return [
+        StoredSession(row, item, completion)
+        for (row, completion), item in zip(rows, planned, strict=True)
+    ]
+
+
+def planned_sessions(session: Session, rows: Sequence[PlannedSessionRow]) -> list[PlannedSession]:
+    """Loaded session rows as the engine's sessions, their blocks read back."""
+    contents = blocks.load(session, (digest for row in rows for digest in row.blocks))
+    return [
+        PlannedSession.model_validate(
+            {**row.content, "blocks": [from_json(contents[digest]) for digest in row.blocks]}
+        )
+        for row in rows
+    ]
 
 
 def week_sessions(session: Session, *, user_id: str, week: str) -> list[WeekSession]:
     """The week's stored sessions, in date order, with whether each was
     reported done: `load_week` without loading the rows as objects."""
     rows = _WEEK.all(session, {"user_id": user_id, "week": week})
+    contents = blocks.stored_json(session, [(content, digests) for *_, content, digests in rows])
     return [
         WeekSession(
             id=session_id,
             date=day,
             done=completion is not None,
-            planned=_planned(content),
+            planned=PlannedSession.model_validate_json(whole),
         )
-        for session_id, day, completion, content in rows
+        for (session_id, day, completion, _content, _digests), whole in zip(
+            rows, contents, strict=True
+        )
     ]
 
 
@@ -323,34 +352,10 @@ def report_of(completion: Completion) -> CompletionReport:
 
 
 def content_of(planned: PlannedSession) -> bytes:
-    """A session as stored: its JSON, exactly as it is served.
-
-    Most of it is its blocks, which the engine builds once and shares between
-    sessions (`programs.planner`): each is serialized once too, and spliced
-    into the rest of the session's JSON. A session serializes its blocks
-    exactly as they serialize on their own; keys are unique and a quote
-    inside a string is escaped, so the only `"blocks":[]` is the field's."""
-    rest = planned.model_copy(update={"blocks": ()})
-    blocks = b'"blocks":[' + b",".join(map(_block_json, planned.blocks)) + b"]"
-    return rest.__pydantic_serializer__.to_json(rest).replace(_NO_BLOCKS, blocks, 1)
-
-
-_NO_BLOCKS = b'"blocks":[]'
-# Blocks serialized, by identity: an entry holds its block, so that no other
-# object takes its id while it is kept. Bounded like the engine's block cache.
-_BLOCK_JSON: dict[int, tuple[Block, bytes]] = {}
-_BLOCK_JSON_MAX = 1 << 14
-
-
-def _block_json(block: Block) -> bytes:
-    found = _BLOCK_JSON.get(id(block))
-    if found is not None and found[0] is block:
-        return found[1]
-    content = block.__pydantic_serializer__.to_json(block)
-    if len(_BLOCK_JSON) >= _BLOCK_JSON_MAX:
-        _BLOCK_JSON.clear()
-    _BLOCK_JSON[id(block)] = (block, content)
-    return content
+    """A session's JSON, exactly as it is served: put together from its parts
+    as stored (`db.blocks.split`), each block serialized once per process."""
+    parts = blocks.split(planned)
+    return parts.whole(parts.contents)
 
 
 def store_week(
@@ -369,6 +374,8 @@ def store_week(
     )
     if not stored:
         return False
+    parts = [item.split or blocks.split(item.planned) for item in sessions]
+    blocks.store(session, {d: c for part in parts for d, c in part.contents.items()})
     rows = [
         {
             "user_id": user_id,
@@ -376,14 +383,15 @@ def store_week(
             "week": week,
             "date": item.planned.date,
             "position": position,
-            "content": (item.content or content_of(item.planned)).decode(),
+            "content": part.rest.decode(),
+            "blocks": _digests_json(part.digests),
             "aerobic_minutes": item.aerobic_minutes,
             "strength_seconds": item.strength_seconds,
             "eased": item.planned.eased,
             "created_at": now,
             "updated_at": now,
         }
-        for position, item in enumerate(sessions)
+        for position, (item, part) in enumerate(zip(sessions, parts, strict=True))
     ]
     _INSERT_SESSIONS[dialect].many(session, rows)
     changes.announce(session, changes.user_topic(user_id))
@@ -396,7 +404,10 @@ def replace_session(
     """Swap a stored session's content for a new version with the same id."""
     if item.planned.id != row.id:
         raise ValueError(f"session {item.planned.id!r} cannot replace {row.id!r}")
-    row.content = item.planned.model_dump(mode="json")
+    parts = item.split or blocks.split(item.planned)
+    blocks.store(session, parts.contents)
+    row.content = from_json(parts.rest)
+    row.blocks = list(parts.digests)
     row.date = item.planned.date
     row.aerobic_minutes = item.aerobic_minutes
     row.strength_seconds = item.strength_seconds
@@ -410,7 +421,7 @@ def replace_session(
 _SESSION_DAY = select(_SESSIONS.c.date).where(
     _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
 )
-_SESSION_DAY_AND_CONTENT = select(_SESSIONS.c.date, _SESSIONS.c.content).where(
+_SESSION_DAY_AND_BLOCKS = select(_SESSIONS.c.date, _SESSIONS.c.blocks).where(
     _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
 )
 
@@ -419,17 +430,15 @@ def session_day(
     session: Session, *, user_id: str, session_id: str, with_slugs: bool
 ) -> tuple[date, frozenset[str]]:
     """A stored session's date and, `with_slugs`, its exercises' slugs (empty
-    otherwise: the session's content is then not read)."""
-    statement = _SESSION_DAY_AND_CONTENT if with_slugs else _SESSION_DAY
+    otherwise: the session's blocks are then not read)."""
+    statement = _SESSION_DAY_AND_BLOCKS if with_slugs else _SESSION_DAY
     params = {"user_id": user_id, "session_id": session_id}
     found = session.connection().execute(statement, params).first()
     if found is None:
         raise NotFound("session", session_id)
     if not with_slugs:
         return found[0], frozenset()
-    content = _json(found[1])
-    slugs = (exercise["slug"] for block in content["blocks"] for exercise in block["exercises"])
-    return found[0], frozenset(slugs)
+    return found[0], blocks.slugs(session, found[1])
 
 
 def get_session_row(session: Session, *, user_id: str, session_id: str) -> PlannedSessionRow:
@@ -444,4 +453,11 @@ def completed_sessions(session: Session, *, user_id: str) -> list[StoredSession]
     statement = _with_completions(PlannedSessionRow).where(
         col(PlannedSessionRow.user_id) == user_id, col(Completion.session_id).is_not(None)
     )
-    return [StoredSession(row, completion) for row, completion in session.execute(statement)]
+    return _stored_sessions(
+        session, [(row, completion) for row, completion in session.execute(statement)]
+    )
+
+
+def _digests_json(digests: Sequence[str]) -> str:
+    """A session's block digests as a JSON list (hex digits need no escaping)."""
+    return "[" + ",".join(f'"{digest}"' for digest in digests) + "]"

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from db import calendar_feeds, idempotency
 from db import episodes as episode_store
+from db import plans as plan_store
 from db.tables import (
     CalendarFeed,
     Completion,
@@ -22,6 +23,7 @@ from db.tables import (
     User,
     WebhookEvent,
 )
+from programs import PlannedSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,8 @@ class PersonRecord:
     user: User
     episodes: list[Episode]
     weeks: list[StoredWeek]
-    sessions: list[tuple[PlannedSessionRow, Completion | None]]
+    # Each stored session with its blocks read back (`db.blocks`).
+    sessions: list[tuple[PlannedSessionRow, PlannedSession, Completion | None]]
     stage_changes: list[StageChange]
     calendar_feed: CalendarFeed | None
     requests: list[IdempotencyRecord]
@@ -65,7 +68,14 @@ def everything_about(session: Session, *, user: User) -> PersonRecord:
         user=user,
         episodes=episode_store.list_episodes(session, user_id=user.id),
         weeks=list(weeks),
-        sessions=[(row, completion) for row, completion in sessions],
+        sessions=[
+            (row, planned, completion)
+            for (row, completion), planned in zip(
+                sessions,
+                plan_store.planned_sessions(session, [row for row, _ in sessions]),
+                strict=True,
+            )
+        ],
         stage_changes=list(stage_changes),
         calendar_feed=calendar_feeds.find(session, user_id=user.id),
         requests=idempotency.about_user(session, user_id=user.id),

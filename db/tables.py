@@ -159,12 +159,26 @@ class PlannedSessionRow(SQLModel, table=True):
     week: str = Field(max_length=8)
     date: dt.date
     position: int
+    # The session's JSON without its blocks' content (an empty block list),
+    # and its blocks' digests in order (`db.blocks`).
     content: dict[str, Any] = Field(sa_type=JSON)
+    blocks: list[str] = Field(sa_type=JSON)
     aerobic_minutes: int
     strength_seconds: int
     eased: bool = False
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SessionBlock(SQLModel, table=True):
+    """A block of a session as served (its exercises with their dosage and
+    texts), stored once under the digest of its JSON and shared by every
+    session that holds it (`db.blocks`). Never changed, never deleted."""
+
+    __tablename__ = "session_blocks"
+
+    digest: str = Field(primary_key=True, max_length=32)
+    content: str = Field(sa_type=Text)
 
 
 class Completion(SQLModel, table=True):

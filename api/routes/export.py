@@ -23,7 +23,6 @@ from api.schemas import (
     UserPublic,
 )
 from db import privacy
-from programs import PlannedSession
 
 router = APIRouter(
     prefix="/v1/users/{user_id}",
@@ -54,14 +53,14 @@ def export_user(user: UserDep, session: SessionDep, now: ClockDep) -> UserExport
                 date=row.date,
                 position=row.position,
                 eased=row.eased,
-                session=PlannedSession.model_validate(row.content),
+                session=planned,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
                 completion=None
                 if completion is None
                 else CompletionPublic.model_validate(completion),
             )
-            for row, completion in record.sessions
+            for row, planned, completion in record.sessions
         ],
         stage_changes=[
             StageChangePublic(stage=row.stage, since=row.since, recorded_at=row.recorded_at)

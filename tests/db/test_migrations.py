@@ -13,6 +13,7 @@ TABLES = {
     "episodes",
     "stored_weeks",
     "planned_sessions",
+    "session_blocks",
     "completions",
     "stage_changes",
     "idempotency_keys",

@@ -7,8 +7,9 @@ import pytest
 from sqlmodel import Session, select
 
 from db import plans, users
+from db.blocks import digest_of
 from db.errors import NotFound
-from db.tables import PlannedSessionRow
+from db.tables import PlannedSessionRow, SessionBlock
 from programs import Block, BlockType, PlannedSession, Profile, Weekday
 from tests.conftest import NOW
 from tests.db.test_repositories import new_client, new_user, planned, store
@@ -63,12 +64,18 @@ def test_stored_content_is_the_sessions_json_and_reads_back_alike(session: Sessi
         healthkit_activity="Préparation à 30 °C",
     )
     content = plans.content_of(text)
-    item = plans.SessionToStore(
-        planned=text, aerobic_minutes=0, strength_seconds=0, content=content
-    )
+    assert content == text.__pydantic_serializer__.to_json(text)
+    item = plans.SessionToStore(planned=text, aerobic_minutes=0, strength_seconds=0)
     assert plans.store_week(session, user_id=user.id, week="2026-W47", sessions=[item], now=NOW)
     row = session.exec(select(PlannedSessionRow).where(PlannedSessionRow.user_id == user.id)).one()
-    assert row.content == text.model_dump(mode="json")
+    # The row holds the session without its blocks, and names each by digest.
+    assert row.content == text.model_dump(mode="json") | {"blocks": []}
+    (block,) = text.blocks
+    block_json = block.__pydantic_serializer__.to_json(block)
+    assert row.blocks == [digest_of(block_json)]
+    stored = session.get(SessionBlock, digest_of(block_json))
+    assert stored is not None
+    assert stored.content == block_json.decode()
     read = plans.week_sessions(session, user_id=user.id, week="2026-W47")
     assert [entry.planned for entry in read] == [text]
 
