@@ -170,9 +170,12 @@ def serve_week(
     if week.weeks_since(IsoWeek.of(today)) > PREVIEW_WEEKS_AHEAD:
         last = IsoWeek.of(today).shift(PREVIEW_WEEKS_AHEAD)
         raise programs.InvalidWeek(f"{week}: plans can be previewed up to {last}")
-    episodes = episode_store.list_reports(session, user_id=person.id)
+    begun = week.monday() <= today
+    # A week that has begun is stored once served: its stored sessions are
+    # read with the rest (nothing below writes them before they are used).
+    reads = plan_store.planning_reads(session, user_id=person.id, week=str(week) if begun else None)
+    episodes, history = reads.episodes, reads.history
     person = _set_start_once_ready(session, person=person, episodes=episodes, today=today, now=now)
-    history = plan_store.load_history(session, user_id=person.id)
     # The stage does not depend on whether the history holds this week's
     # sessions (`programs.plan_with_stage`): it holds for what is stored below.
     plan, stage = programs.plan_with_stage(
@@ -183,10 +186,11 @@ def serve_week(
         history=history,
         episodes=episodes,
     )
-    begun = week.monday() <= today
     stored = None
-    if begun and plan.status is ReadinessStatus.ready:
-        plan, stored = _keep_stored(session, person_id=person.id, plan=plan, today=today, now=now)
+    if reads.week is not None and plan.status is ReadinessStatus.ready:
+        plan, stored = _keep_stored(
+            session, person_id=person.id, plan=plan, stored=reads.week, today=today, now=now
+        )
     _record_stage(session, user_id=person.id, stage=stage, now=now)
     return ServedWeek(public_plan(plan, preview=not begun), stored)
 
@@ -200,14 +204,13 @@ def public_plan(plan: Plan, *, preview: bool) -> PlanPublic:
 def serve_progress(session: Session, *, user: User | Person, now: datetime) -> Progress:
     person = _person(user)
     today = local_date(person.timezone, now)
-    episodes = episode_store.list_reports(session, user_id=person.id)
-    history = plan_store.load_history(session, user_id=person.id)
+    reads = plan_store.planning_reads(session, user_id=person.id, week=None)
     result = programs.progress(
         person_id=person.id,
         profile=person.profile,
         today=today,
-        history=history,
-        episodes=episodes,
+        history=reads.history,
+        episodes=reads.episodes,
     )
     _record_stage(session, user_id=person.id, stage=result.stage, now=now)
     return result
@@ -237,12 +240,17 @@ def _set_start_once_ready(
 
 
 def _keep_stored(
-    session: Session, *, person_id: str, plan: Plan, today: date, now: datetime
+    session: Session,
+    *,
+    person_id: str,
+    plan: Plan,
+    stored: list[plan_store.WeekSession],
+    today: date,
+    now: datetime,
 ) -> tuple[Plan, tuple[bytes, ...] | None]:
-    """The plan with the week's stored sessions, and, when this stored them,
-    their JSON."""
+    """The plan with the week's `stored` sessions (none if it was not stored
+    yet: then it is stored now), and, when this stored them, their JSON."""
     week = plan.week
-    stored = plan_store.week_sessions(session, user_id=person_id, week=week)
     if not stored:
         if not plan.sessions:
             return plan, None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, bindparam, func
 from sqlalchemy import select as core_select
@@ -16,8 +18,8 @@ from programs import Episode as EpisodeReport
 
 _EPISODES: Table = SQLModel.metadata.tables["episodes"]
 # Built once, run on the driver's cursor (`db.raw`): on every plan, progress
-# and readiness.
-_REPORTS = Raw(
+# and readiness (by user_id; `reports_of` its rows).
+REPORTS = Raw(
     core_select(
         _EPISODES.c.onset_date,
         _EPISODES.c.pain_now,
@@ -66,6 +68,11 @@ def list_episodes(session: Session, *, user_id: str) -> list[Episode]:
 def list_reports(session: Session, *, user_id: str) -> list[EpisodeReport]:
     """The user's episodes in report order, as the engine's input
     (`report_of` each of `list_episodes`, without loading the rows as objects)."""
+    return reports_of(REPORTS.all(session, {"user_id": user_id}))
+
+
+def reports_of(rows: Sequence[tuple[Any, ...]]) -> list[EpisodeReport]:
+    """`REPORTS`' rows as the engine's episodes."""
     return [
         EpisodeReport.model_validate(
             {
@@ -76,9 +83,7 @@ def list_reports(session: Session, *, user_id: str) -> list[EpisodeReport]:
                 "cleared_by_clinician": cleared_by_clinician,
             }
         )
-        for onset_date, pain_now, red_flags, resolved_on, cleared_by_clinician in _REPORTS.all(
-            session, {"user_id": user_id}
-        )
+        for onset_date, pain_now, red_flags, resolved_on, cleared_by_clinician in rows
     ]
 
 

@@ -24,12 +24,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, and_, col
 
 from db import blocks, changes
+from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
-from db.raw import Raw
+from db.raw import Raw, pipeline, read_together
 from db.tables import Completion, PlannedSessionRow, User
 from db.types import as_utc
 from programs import Completion as CompletionReport
+from programs import Episode as EpisodeReport
 from programs import PlannedSession, Profile, SessionLog
 
 
@@ -244,7 +246,10 @@ def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
     Validated in one call for the whole list: the rows' own values, as
     `store_week` and `db.completions` wrote them. A date comes as SQLite's
     ISO text or psycopg's date, and pydantic reads either as SQLAlchemy would."""
-    rows = _HISTORY.all(session, {"user_id": user_id})
+    return _history_of(_HISTORY.all(session, {"user_id": user_id}))
+
+
+def _history_of(rows: Sequence[tuple[Any, ...]]) -> list[SessionLog]:
     return _HISTORY_ADAPTER.validate_python(
         [
             {
@@ -291,6 +296,32 @@ def _utc(value: str | datetime) -> datetime:
     return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
+@dataclass(frozen=True, slots=True)
+class PlanningReads:
+    """What planning a week reads of a person, besides the person."""
+
+    episodes: list[EpisodeReport]
+    history: list[SessionLog]
+    # The week's stored sessions (`week_sessions`), when asked for.
+    week: list[WeekSession] | None
+
+
+def planning_reads(session: Session, *, user_id: str, week: str | None) -> PlanningReads:
+    """The person's episodes and history (`db.episodes.list_reports`,
+    `load_history`) and, given a week, its stored sessions (`week_sessions`):
+    read together, one round trip on PostgreSQL instead of three."""
+    params = {"user_id": user_id}
+    reads = [(episode_store.REPORTS, params), (_HISTORY, params)]
+    if week is not None:
+        reads.append((_WEEK, {"user_id": user_id, "week": week}))
+    found = read_together(session, reads)
+    return PlanningReads(
+        episodes=episode_store.reports_of(found[0]),
+        history=_history_of(found[1]),
+        week=None if week is None else _week_of(session, found[2]),
+    )
+
+
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:
     """The week's stored sessions with their completions, in date order."""
     statement = _with_completions(PlannedSessionRow).where(
@@ -325,7 +356,10 @@ def planned_sessions(session: Session, rows: Sequence[PlannedSessionRow]) -> lis
 def week_sessions(session: Session, *, user_id: str, week: str) -> list[WeekSession]:
     """The week's stored sessions, in date order, with whether each was
     reported done: `load_week` without loading the rows as objects."""
-    rows = _WEEK.all(session, {"user_id": user_id, "week": week})
+    return _week_of(session, _WEEK.all(session, {"user_id": user_id, "week": week}))
+
+
+def _week_of(session: Session, rows: Sequence[tuple[Any, ...]]) -> list[WeekSession]:
     contents = blocks.stored_json(session, [(content, digests) for *_, content, digests in rows])
     return [
         WeekSession(
@@ -393,8 +427,10 @@ def store_week(
         }
         for position, (item, part) in enumerate(zip(sessions, parts, strict=True))
     ]
-    _INSERT_SESSIONS[dialect].many(session, rows)
-    changes.announce(session, changes.user_topic(user_id))
+    # Both in one round trip on PostgreSQL.
+    with pipeline(session):
+        _INSERT_SESSIONS[dialect].many(session, rows)
+        changes.announce(session, changes.user_topic(user_id))
     return True
 
 

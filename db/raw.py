@@ -171,6 +171,40 @@ class Raw:
             cursor.close()
 
 
+def read_together(
+    session: Session, reads: Sequence[tuple[Raw, Mapping[str, Any] | None]]
+) -> list[list[tuple[Any, ...]]]:
+    """Each statement's rows (as `Raw.all` gives them), the statements sent
+    together: on PostgreSQL in a pipeline, so that all of them take one
+    round trip instead of one each; elsewhere one after the other. The
+    server runs them in order, so a lock taken by one holds for the next."""
+    dialect, driver = _driver(session)
+    if dialect.name != "postgresql":
+        return [statement.all(session, values) for statement, values in reads]
+    cursors: list[tuple[_Compiled, Any]] = []
+    try:
+        with _wrapped(dialect, "pipeline", driver, None), driver.pipeline():
+            for statement, values in reads:
+                compiled = statement.compiled(dialect)
+                cursor = driver.cursor()
+                cursors.append((compiled, cursor))
+                with _wrapped(dialect, compiled.sql, driver, cursor):
+                    cursor.execute(compiled.sql, compiled.parameters(values or {}))
+            found = []
+            for compiled, cursor in cursors:
+                with _wrapped(dialect, compiled.sql, driver, cursor):
+                    rows = cursor.fetchall()
+                found.append(
+                    [compiled.row(row) for row in rows]
+                    if any(compiled.results)
+                    else [tuple(row) for row in rows]
+                )
+        return found
+    finally:
+        for _compiled, cursor in cursors:
+            cursor.close()
+
+
 def _fetchall(cursor: Any) -> Any:
     return cursor.fetchall()
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel
 from db import outbox
 from db.errors import NotFound
 from db.outbox import EventType
-from db.raw import Raw
+from db.raw import Raw, read_together
 from db.tables import StageChange, new_id
 
 # Built once: statements on the tables, run on the driver's cursor (`db.raw`)
@@ -40,15 +40,17 @@ def record_stage(
     # Two requests for one person would both see the same latest row and record
     # the change twice: lock the person first (PostgreSQL; a SQLite transaction
     # holds the write lock already).
-    person = _LOCK_USER.first(session, {"user_id": user_id})
-    if person is None:
+    # The server runs them in order: the lock is held before the latest row
+    # is read; both take one round trip.
+    params = {"user_id": user_id}
+    people, latest = read_together(session, [(_LOCK_USER, params), (_LATEST_STAGE, params)])
+    if not people:
         raise NotFound("user", user_id)
-    latest = _LATEST_STAGE.first(session, {"user_id": user_id})
-    if latest is not None and latest[0] == stage:
+    if latest and latest[0][0] == stage:
         return None
     change = StageChange(id=new_id(), user_id=user_id, stage=stage, since=since, recorded_at=now)
     _INSERT_STAGE.run(session, change.model_dump())
-    client_id, external_id = person
+    client_id, external_id = people[0]
     outbox.emit_about(
         session,
         client_id=client_id,

@@ -8,14 +8,25 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Table, bindparam, create_engine, func, insert, literal, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel
 
 from db import completions
 from db.engine import make_engine
-from db.raw import Raw, savepoint, transaction_memo
+from db.raw import Raw, read_together, savepoint, transaction_memo
 from db.types import UtcDateTime
 from programs import Completion as CompletionReport
 from tests.conftest import NOW
@@ -241,3 +252,30 @@ def test_a_transaction_memo_lasts_as_long_as_its_transaction(session: Session) -
     assert transaction_memo(session) is memo
     session.rollback()  # the next statement begins another transaction
     assert "read once" not in transaction_memo(session)
+
+
+def test_reads_sent_together_give_what_each_gives_alone(session: Session) -> None:
+    user_id = reported(session)
+    by_user = BY_USER.where(COMPLETIONS.c.user_id == bindparam("user_id")).order_by(
+        COMPLETIONS.c.session_id
+    )
+    count = select(func.count()).select_from(SESSIONS).where(SESSIONS.c.user_id == bindparam("u"))
+    reads: list[tuple[Raw, dict[str, Any] | None]] = [
+        (Raw(by_user), {"user_id": user_id}),
+        (Raw(count), {"u": user_id}),
+        (Raw(by_user), {"user_id": "nobody"}),
+        (Raw(select(literal(1))), None),
+    ]
+    together = read_together(session, reads)
+    assert together == [statement.all(session, values) for statement, values in reads]
+    assert together[1] == [(2,)]
+    assert together[2] == []
+
+
+def test_an_error_among_reads_sent_together_is_sqlalchemys(session: Session) -> None:
+    missing = Table("no_such_table", MetaData(), Column("x", Integer))
+    fine = Raw(select(literal(1)))
+    with pytest.raises(DBAPIError, match="no_such_table"), savepoint(session):
+        read_together(session, [(fine, None), (Raw(select(missing.c.x)), None)])
+    # Rolled back to the savepoint, the transaction goes on.
+    assert read_together(session, [(fine, None)]) == [[(1,)]]
