@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from db import blocks, plans
 from db.blocks import MissingBlock
 from db.raw import Raw, savepoint
-from db.tables import PlannedSessionRow, SessionBlock
+from db.tables import PlannedSessionRow, SessionBlock, User
 from programs import Block, BlockType, PlannedSession
 from tests.conftest import NOW
 from tests.db.test_repositories import new_user
@@ -42,6 +42,14 @@ def store(session: Session, user_id: str, item: plans.SessionToStore) -> None:
     assert plans.store_week(session, user_id=user_id, week="2026-W47", sessions=[item], now=NOW)
 
 
+def two_weeks_sharing(session: Session, shared: Block) -> tuple[User, User]:
+    """Two new people, each with a week stored whose session holds `shared`."""
+    people = new_user(session), new_user(session, external_id="v")
+    for user in people:
+        store(session, user.id, week_of(user.id, shared))
+    return people
+
+
 def digests(*found: Block) -> list[str]:
     return [blocks.digest_of(block.__pydantic_serializer__.to_json(block)) for block in found]
 
@@ -62,12 +70,10 @@ def test_a_shared_block_is_stored_once_and_reads_back_in_each_session(
     committed: Session,
 ) -> None:
     shared = new_block()
-    first, second = new_user(committed), new_user(committed, external_id="v")
-    store(committed, first.id, week_of(first.id, shared))
-    store(committed, second.id, week_of(second.id, shared))
+    people = two_weeks_sharing(committed, shared)
     committed.commit()
     assert stored_blocks(committed, digests(shared)) == 1
-    for user in (first, second):
+    for user in people:
         (read,) = plans.week_sessions(committed, user_id=user.id, week="2026-W47")
         assert read.planned.blocks[0] == shared
         row = committed.get(PlannedSessionRow, (user.id, f"s-{user.id}"))
@@ -82,9 +88,7 @@ def test_a_block_found_by_the_transaction_that_wrote_it_is_not_yet_known(
     # same new block; the second finds it stored (by the first), and then
     # the whole batch is rolled back.
     shared = new_block()
-    first, second = new_user(committed), new_user(committed, external_id="v")
-    store(committed, first.id, week_of(first.id, shared))
-    store(committed, second.id, week_of(second.id, shared))
+    two_weeks_sharing(committed, shared)
     assert stored_blocks(committed, digests(shared)) == 1
     assert blocks.known_stored(committed, digests(shared)) == frozenset()
     committed.rollback()
