@@ -78,7 +78,7 @@ class SessionJson:
 
     def whole(self, contents: Mapping[str, bytes]) -> bytes:
         """The session's JSON, its blocks' `contents` spliced in."""
-        return splice(self.rest, [contents[digest] for digest in self.digests])
+        return _splice(self.rest, [contents[digest] for digest in self.digests])
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class SplitSession(SessionJson):
     contents: Mapping[str, bytes]
 
 
-def splice(rest: bytes, blocks: Sequence[bytes]) -> bytes:
+def _splice(rest: bytes, blocks: Sequence[bytes]) -> bytes:
     """`rest` with `blocks` as its block list. Keys are unique and a quote
     inside a string is escaped: the only `"blocks":[]` is the field's."""
     return rest.replace(_EMPTY, b'"blocks":[' + b",".join(blocks) + b"]", 1)
@@ -203,12 +203,6 @@ def stored_json(session: Session, items: Sequence[tuple[Any, Any]]) -> list[byte
     return [item.whole(contents) for item in parsed]
 
 
-def whole_session(session: Session, content: Any, blocks: Any) -> PlannedSession:
-    """A stored session as the engine's model, from its row's two columns."""
-    (found,) = stored_json(session, [(content, blocks)])
-    return PlannedSession.model_validate_json(found)
-
-
 def slugs(session: Session, blocks: Any) -> frozenset[str]:
     """The slugs of the exercises in the blocks a session names."""
     contents = load(session, _list(blocks))
@@ -220,16 +214,15 @@ def slugs(session: Session, blocks: Any) -> frozenset[str]:
 
 
 def _text(value: Any) -> str:
-    """JSON as text: as stored (a CAST to text) or as decoded by a driver."""
+    """A text column's value (or JSON read as text, a CAST), as both drivers give it."""
     if isinstance(value, str):
         return value
-    if isinstance(value, bytes):
-        return value.decode()
     raise TypeError(f"stored session content read as {type(value).__name__}, not as text")
 
 
 def _list(value: Any) -> list[str]:
-    found: list[str] = from_json(value) if isinstance(value, str | bytes) else value
+    """A JSON list column's value: SQLite gives its text, psycopg decodes it."""
+    found: list[str] = from_json(value) if isinstance(value, str) else value
     return found
 
 
