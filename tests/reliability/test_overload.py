@@ -11,11 +11,15 @@ hung for 30 s and failed with 500s. 64 clients for 3 s did it on SQLite.
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from itertools import count
 from pathlib import Path
 
@@ -80,8 +84,37 @@ def test_64_clients_writing_and_reading_for_seconds_all_get_their_answers(where:
     assert "Traceback" not in output
 
 
+LIMIT = 4
+
+
+@contextmanager
+def held_in_flight(url: str, path: str, headers: Mapping[str, str], body: bytes) -> Iterator[None]:
+    """A PUT whose last body byte waits until the block ends: the service
+    counts it in flight all along (it is let in on its headers, and its body
+    is read inside the limit), however fast it answers others. Then it is
+    sent, and answered 200 or 201."""
+    parsed = httpx.URL(url)
+    head = f"PUT {path} HTTP/1.1\r\nHost: {parsed.host}:{parsed.port}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    with socket.create_connection((parsed.host, parsed.port), timeout=60) as held:
+        held.sendall(head.encode() + body[:-1])
+        yield
+        held.sendall(body[-1:])
+        status_line = held.makefile("rb").readline()
+    assert status_line.split()[1] in {b"200", b"201"}, status_line
+
+
+def wait_until_full(url: str) -> None:
+    """Until the service turns a request away: the held ones fill its limit."""
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{url}/healthz").status_code != 503:
+        assert time.monotonic() < deadline, "the held requests never filled the limit"
+        time.sleep(0.01)
+
+
 def test_a_burst_beyond_the_limit_is_turned_away_with_a_503_to_retry(where: Path) -> None:
-    env = {"BACKPLAN_MAX_CONCURRENT_REQUESTS": "4", "BACKPLAN_RATE_LIMIT_REQUESTS": "0"}
+    env = {"BACKPLAN_MAX_CONCURRENT_REQUESTS": str(LIMIT), "BACKPLAN_RATE_LIMIT_REQUESTS": "0"}
     with (
         running_service(f"sqlite:///{where}/burst.db", where / "burst.log", env=env) as service,
         register(service) as http,
@@ -97,7 +130,16 @@ def test_a_burst_beyond_the_limit_is_turned_away_with_a_503_to_retry(where: Path
             with httpx.Client(base_url=service.url, headers=http.headers, timeout=60) as own:
                 return path, own.put(path, json=body)
 
-        answers = all_at_once(len(sessions) * 4, one)
+        # The limit is full while the burst arrives, however fast the service
+        # answers: without that, on a fast machine the burst could pass.
+        with ExitStack() as holding:
+            for session in sessions[:LIMIT]:
+                encoded = json.dumps(body).encode()
+                holding.enter_context(
+                    held_in_flight(service.url, session.completion, http.headers, encoded)
+                )
+            wait_until_full(service.url)
+            answers = all_at_once(len(sessions) * 4, one)
         busy = [answer for _, answer in answers if answer.status_code == 503]
         assert busy, "a burst of 48 against a limit of 4 turns some away"
         for answer in busy:
