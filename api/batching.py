@@ -42,6 +42,14 @@ second one's key, and a piece whose session an earlier piece already wrote
 runs what waits before it reads (`db.completions`). Run again piece by
 piece, nothing is deferred.
 
+An optimistic batch may read ahead for its pieces (`GroupCommit.read_ahead`):
+each piece is queued with a hint of what it will read, and the batch reads
+all of it at once before the first piece runs, in one round trip on
+PostgreSQL instead of one per piece (`db.completions.read_targets`: a
+completion's session). A piece uses what was read ahead only if no piece
+before it in the transaction wrote there; otherwise it reads again. Run
+again piece by piece, each piece reads for itself.
+
 Two kinds of work are batched, each by a `GroupCommit` of its own
 (`api.main`): completions, which write through `db.raw` only and so run in a
 pipeline on PostgreSQL; and the first serve of a week that has begun, which
@@ -56,7 +64,7 @@ rolled-back object of that request reaches another's savepoint or the commit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,12 +89,16 @@ CONCURRENT_BATCHES = 2
 # (`db.raw.pipeline`) it reads and writes through `db.raw` only: the
 # statements it only sends ride along with the next one it reads.
 Work = Callable[[Session], Any]
+# Reads, in the batch's transaction before its first piece runs, what the
+# pieces' hints name (None for a piece without one), for them to find.
+ReadAhead = Callable[[Session, Sequence[Any]], None]
 
 
 @dataclass(eq=False)
 class _Pending:
     work: Work
     done: asyncio.Future[Any]
+    hint: Any = None
 
 
 @dataclass(eq=False)
@@ -97,16 +109,18 @@ class GroupCommit:
     pipelined: bool = True
     # Optimistic batches defer what the work only sends (`db.raw.deferred`).
     defers_sends: bool = False
+    read_ahead: ReadAhead | None = None
     _queue: list[_Pending] = field(default_factory=list)
     _draining: int = 0  # drainers running
     _careful: bool = False  # the last batch had a failing piece
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)  # held, not collected
 
-    async def run(self, work: Work) -> Any:
+    async def run(self, work: Work, *, hint: Any = None) -> Any:
         """`work(session)`'s result once its transaction committed, or the
-        error it (or the commit) raised."""
+        error it (or the commit) raised. `hint`: what the work will read, for
+        `read_ahead`."""
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(work, done))
+        self._queue.append(_Pending(work, done, hint))
         limit = 1 if self.state.sqlite_writes is not None else CONCURRENT_BATCHES
         if self._draining < limit:
             self._draining += 1
@@ -127,7 +141,9 @@ class GroupCommit:
                     if not batch:
                         continue
                     try:
-                        outcomes = await run_in_threadpool(self._commit, [p.work for p in batch])
+                        outcomes = await run_in_threadpool(
+                            self._commit, [p.work for p in batch], [p.hint for p in batch]
+                        )
                     except Exception as error:
                         outcomes = [(False, error)] * len(batch)
                 for pending, (ok, value) in zip(batch, outcomes, strict=True):
@@ -140,10 +156,10 @@ class GroupCommit:
         finally:
             self._draining -= 1
 
-    def _commit(self, batch: list[Work]) -> list[tuple[bool, Any]]:
+    def _commit(self, batch: list[Work], hints: Sequence[Any] = ()) -> list[tuple[bool, Any]]:
         if not self._careful:
             try:
-                results = self._at_once(batch)
+                results = self._at_once(batch, hints)
             except Exception:  # a piece failed, or the commit: find out below
                 pass
             else:
@@ -153,12 +169,14 @@ class GroupCommit:
         self._careful = not all(ok for ok, _value in outcomes)
         return outcomes
 
-    def _at_once(self, batch: list[Work]) -> list[Any]:
+    def _at_once(self, batch: list[Work], hints: Sequence[Any] = ()) -> list[Any]:
         """Every piece in one transaction, without savepoints; any error rolls
         back all of it. In a pipeline, what the pieces only sent is synced as
         the pipeline ends, before the commit."""
         engine, caches = self.state.engine, self.state.caches
         with transaction(engine, caches) as session, self._pipeline(session):
+            if self.read_ahead is not None and any(hint is not None for hint in hints):
+                self.read_ahead(session, hints)
             with deferred(session) if self.defers_sends else nullcontext():
                 results = [work(session) for work in batch]
             session.flush()

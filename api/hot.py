@@ -50,6 +50,7 @@ from api.pagination import DEFAULT_LIMIT, PageRequest
 from api.routes import completions
 from api.schemas import CompletionPut
 from api.schemas import Scope as ApiScope
+from db.completions import TargetHint
 
 _USERS = "/v1/users/"
 _EXERCISES = "/v1/exercises"
@@ -100,7 +101,8 @@ class HotPaths:
             def work(session: Session) -> Response:
                 return self._report_in(session, request, client_id, found, report, body, now)
 
-            response: Response = await request.app.state.group_commit.run(work)
+            hint = TargetHint(found[0], found[1], with_slugs=bool(report.skipped))
+            response: Response = await request.app.state.group_commit.run(work, hint=hint)
             return response
         except Exception:  # the route answers it, error and all
             return None

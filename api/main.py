@@ -35,6 +35,7 @@ from api.routes import (
 from api.routes import webhooks as webhook_routes
 from api.settings import Settings, get_settings
 from api.webhooks.worker import BackgroundWorker, WorkerConfig
+from db import completions as completion_store
 from db.changes import watcher_for
 from db.engine import PG_CONNECT_TIMEOUT_S, checkpointer_for, make_engine
 from db.migrate import upgrade
@@ -162,7 +163,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # SQLite's writers take turns on the event loop (`api.caching.write_turn`).
     app.state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
     # Completion PUTs that arrive together commit together (`api.batching`).
-    app.state.group_commit = GroupCommit(app.state, defers_sends=True)
+    app.state.group_commit = GroupCommit(
+        app.state, defers_sends=True, read_ahead=completion_store.read_targets
+    )
     # So do the first serves of weeks that have begun, which store them.
     app.state.plan_commit = GroupCommit(app.state, pipelined=False)
     errors.install(app)

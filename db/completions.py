@@ -7,9 +7,10 @@ unit of work cost more than the SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, Text, and_, bindparam, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -19,7 +20,7 @@ from sqlmodel import Session, SQLModel
 from db import blocks, changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
-from db.raw import Raw, run_deferred, transaction_memo
+from db.raw import Raw, read_together, run_deferred, transaction_memo
 from db.tables import Completion
 from programs import Completion as CompletionReport
 
@@ -133,21 +134,61 @@ class Target:
     stored: StoredCompletion | None
 
 
+class TargetHint(NamedTuple):
+    """What `find_target` will be asked, for `read_targets`."""
+
+    user_id: str
+    session_id: str
+    with_slugs: bool
+
+
+def read_targets(session: Session, hints: Sequence[TargetHint | None]) -> None:
+    """Read what `find_target` will be asked for each hint, all at once (one
+    round trip on PostgreSQL: `db.raw.read_together`), for it to find in
+    this transaction until something writes there (`api.batching`)."""
+    wanted = {(hint.user_id, hint.session_id): hint for hint in hints if hint is not None}
+    if not wanted:
+        return
+    if _written(session):
+        raise RuntimeError("targets are read ahead before anything is reported")
+    reads = [
+        (
+            _TARGET_WITH_BLOCKS if hint.with_slugs else _TARGET,
+            {"user_id": hint.user_id, "session_id": hint.session_id},
+        )
+        for hint in wanted.values()
+    ]
+    found = read_together(session, reads)
+    transaction_memo(session)[_AHEAD] = {
+        key: (hint.with_slugs, rows[0] if rows else None)
+        for (key, hint), rows in zip(wanted.items(), found, strict=True)
+    }
+
+
 def find_target(session: Session, *, user_id: str, session_id: str, with_slugs: bool) -> Target:
     """The session `session_id` of the user, with what reporting it needs, in
-    one read; NotFound when the user has no such session. `with_slugs` reads
-    the session's blocks too (for a report that names skipped exercises)."""
-    params = {"user_id": user_id, "session_id": session_id}
-    if (user_id, session_id) in _written(session):
-        run_deferred(session)  # this session's report written earlier, still waiting
-    found = (_TARGET_WITH_BLOCKS if with_slugs else _TARGET).first(session, params)
+    one read (or none: `read_targets`); NotFound when the user has no such
+    session. `with_slugs` reads the session's blocks too (for a report that
+    names skipped exercises)."""
+    key = (user_id, session_id)
+    ahead: dict[tuple[str, str], tuple[bool, tuple[Any, ...] | None]] | None
+    ahead = transaction_memo(session).get(_AHEAD)
+    read = None if ahead is None else ahead.pop(key, None)
+    written = key in _written(session)
+    if read is not None and not written and (read[0] or not with_slugs):
+        found = read[1]
+    else:
+        if written:
+            run_deferred(session)  # this session's report written earlier, still waiting
+        params = {"user_id": user_id, "session_id": session_id}
+        found = (_TARGET_WITH_BLOCKS if with_slugs else _TARGET).first(session, params)
     if found is None:
         raise NotFound("session", session_id)
     day, client_id, external_id, timezone = found[:4]
     columns = found[4 : 4 + len(_FIELDS)]
     slugs: frozenset[str] = frozenset()
     if with_slugs:
-        slugs = blocks.slugs(session, found[-1])
+        slugs = blocks.slugs(session, found[4 + len(_FIELDS)])
     # No completion: the outer join's columns are all NULL.
     stored = (
         None if columns[0] is None else StoredCompletion(**dict(zip(_FIELDS, columns, strict=True)))
@@ -240,6 +281,7 @@ def store_report(
 
 
 def delete_completion(session: Session, *, user_id: str, session_id: str) -> None:
+    _written(session).add((user_id, session_id))
     session.delete(get_completion(session, user_id=user_id, session_id=session_id))
     session.flush()
     changes.announce(session, changes.user_topic(user_id))
@@ -253,6 +295,8 @@ def _written(session: Session) -> set[tuple[str, str]]:
 
 
 _WRITTEN = "completions_written"
+# What `read_targets` read: (user id, session id) -> (with slugs, the row or None).
+_AHEAD = "completions_read_ahead"
 
 
 def _find(session: Session, *, user_id: str, session_id: str) -> StoredCompletion | None:

@@ -4,7 +4,7 @@ failing piece rolls back alone, and nobody hears of a write before it committed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -77,9 +77,11 @@ def commits_counted(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int
     sizes: list[int] = []
     original = GroupCommit._commit
 
-    def counted(self: GroupCommit, batch: list[Any]) -> list[tuple[bool, Any]]:
+    def counted(
+        self: GroupCommit, batch: list[Any], hints: Sequence[Any] = ()
+    ) -> list[tuple[bool, Any]]:
         sizes.append(len(batch))
-        return original(self, batch)
+        return original(self, batch, hints)
 
     monkeypatch.setattr(GroupCommit, "_commit", counted)
     return sizes
@@ -309,3 +311,28 @@ def test_a_key_a_deferred_insert_breaks_fails_only_its_piece(
     assert [outcome[0] for outcome in outcomes] == [True, True, False, True]
     assert isinstance(outcomes[2][1], IntegrityError)
     assert stored(scratch) == [1, 2, 3]
+
+
+def test_a_batch_reads_ahead_for_its_hinted_pieces_before_they_run(scratch: Engine) -> None:
+    """The hints reach `read_ahead` once, in the batch's transaction, before
+    its first piece; run again piece by piece, a batch does not read ahead,
+    nor does one without hints."""
+    seen: list[tuple[list[Any], int]] = []
+
+    def read_ahead(session: Session, hints: Sequence[Any]) -> None:
+        found = COUNT_NOTES.first(session)
+        assert found is not None
+        seen.append((list(hints), found[0]))
+
+    commit = group_commit(scratch)
+    commit.read_ahead = read_ahead
+    works = [note(1), note(2), note(3)]
+    assert commit._commit(works, ["h1", None, "h3"]) == [(True, 1), (True, 2), (True, 3)]
+    assert seen == [(["h1", None, "h3"], 0)]
+    outcomes = commit._commit([note(4), note(5, "fail")], ["h4", "h5"])
+    assert [ok for ok, _value in outcomes] == [True, False]
+    assert seen[1:] == [(["h4", "h5"], 3)]  # the optimistic run's, rolled back
+    assert commit._commit([note(6)], ["h6"]) == [(True, 6)]  # after a failure: one by one
+    assert commit._commit([note(7)], [None]) == [(True, 7)]
+    assert len(seen) == 2
+    assert stored(scratch) == [1, 2, 3, 4, 6, 7]
