@@ -35,12 +35,13 @@ from weakref import WeakKeyDictionary
 from pydantic_core import from_json
 from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from db.raw import Raw, transaction_memo
+from db.tables import SessionBlock
 from programs import Block, PlannedSession
 
-_BLOCKS: Table = SQLModel.metadata.tables["session_blocks"]
+_BLOCKS: Table = SessionBlock.__table__  # type: ignore[attr-defined]
 _INSERT = {
     "sqlite": Raw(sqlite.insert(_BLOCKS).on_conflict_do_nothing()),
     "postgresql": Raw(postgresql.insert(_BLOCKS).on_conflict_do_nothing()),

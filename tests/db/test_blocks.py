@@ -5,6 +5,8 @@ learns a block is stored only from a transaction that did not write it."""
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -192,3 +194,12 @@ def test_a_split_session_puts_together_as_pydantic_serializes_it() -> None:
     assert len(split.digests) == 3
     assert split.digests[0] == split.digests[2]
     assert split.whole(split.contents) == planned.__pydantic_serializer__.to_json(planned)
+
+
+def test_the_module_imports_on_its_own() -> None:
+    """Its table comes from `db.tables`, which it imports (a script that
+    imports `db.plans` first once failed with a KeyError)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import db.blocks, db.plans"], capture_output=True, text=True
+    )
+    assert found.returncode == 0, found.stderr
