@@ -13,7 +13,8 @@ error included, goes on to the routes, which answer it as always. The routes
 stay the API's definition and documentation.
 
 A completion PUT (`api.routes.completions.report`) runs here as one piece of
-work in a savepoint: the user's and session's lookup (one read), the work,
+work: the user's and session's lookup (one read, read
+ahead with the rest of its batch: `db.completions.TargetHint`), the work,
 its response and, with an Idempotency-Key, the key's stored response, which
 commit together, in a transaction shared with the completions that arrived
 with it (`api.batching`: group commit, one thread hop and one commit for
