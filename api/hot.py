@@ -13,12 +13,12 @@ error included, goes on to the routes, which answer it as always. The routes
 stay the API's definition and documentation.
 
 A completion PUT (`api.routes.completions.report`) runs here as one piece of
-work: the user's and session's lookup (one read, read
-ahead with the rest of its batch: `db.completions.TargetHint`), the work,
-its response and, with an Idempotency-Key, the key's stored response, which
-commit together, in a transaction shared with the completions that arrived
-with it (`api.batching`: group commit, one thread hop and one commit for
-all). The route's path takes three transactions and several hops (the key's
+work: the user's and session's lookup (one read, made ahead with the rest of
+its batch's: `db.completions.TargetHint`), the work, its response and, with
+an Idempotency-Key, the key's stored response, which commit together, in a
+transaction shared with the completions that arrived with it
+(`api.batching`: group commit, one thread hop and one commit for all). The
+route's path takes three transactions and several hops (the key's
 claim, committed first; the work; the stored response). Only a key never
 seen before is taken here: a key already known (a retry, a reuse, a request
 still running) rolls the savepoint back and the request goes on to the

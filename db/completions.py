@@ -146,22 +146,27 @@ def read_targets(session: Session, hints: Sequence[TargetHint | None]) -> None:
     """Read what `find_target` will be asked for each hint, all at once (one
     round trip on PostgreSQL: `db.raw.read_together`), for it to find in
     this transaction until something writes there (`api.batching`)."""
-    wanted = {(hint.user_id, hint.session_id): hint for hint in hints if hint is not None}
+    # A session asked for twice is read once, with its slugs if either asks.
+    wanted: dict[tuple[str, str], bool] = {}
+    for hint in hints:
+        if hint is not None:
+            key = (hint.user_id, hint.session_id)
+            wanted[key] = wanted.get(key, False) or hint.with_slugs
     if not wanted:
         return
     if _written(session):
         raise RuntimeError("targets are read ahead before anything is reported")
     reads = [
         (
-            _TARGET_WITH_BLOCKS if hint.with_slugs else _TARGET,
-            {"user_id": hint.user_id, "session_id": hint.session_id},
+            _TARGET_WITH_BLOCKS if with_slugs else _TARGET,
+            {"user_id": user_id, "session_id": session_id},
         )
-        for hint in wanted.values()
+        for (user_id, session_id), with_slugs in wanted.items()
     ]
     found = read_together(session, reads)
     transaction_memo(session)[_AHEAD] = {
-        key: (hint.with_slugs, rows[0] if rows else None)
-        for (key, hint), rows in zip(wanted.items(), found, strict=True)
+        key: (with_slugs, rows[0] if rows else None)
+        for (key, with_slugs), rows in zip(wanted.items(), found, strict=True)
     }
 
 

@@ -133,3 +133,14 @@ def test_what_was_read_ahead_lasts_one_transaction(
     reads = reads_counted(monkeypatch)
     find_target(session, user_id=user_id, session_id="a", with_slugs=False)
     assert len(reads) == 1
+
+
+def test_a_session_hinted_twice_is_read_once_with_its_slugs_if_either_asks(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id = with_sessions(session, "a")
+    read_targets(session, [TargetHint(user_id, "a", True), TargetHint(user_id, "a", False)])
+    reads = reads_counted(monkeypatch)
+    target = find_target(session, user_id=user_id, session_id="a", with_slugs=True)
+    assert target.session_id == "a"
+    assert reads == []
