@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from db import changes
 from db.errors import NotFound
+from db.locking import lock_row
 from db.raw import Raw
 from db.tables import Episode
 from programs import Episode as EpisodeReport
@@ -98,8 +99,9 @@ def page_episodes(
 
 
 def lock_episode(session: Session, *, row: Episode) -> None:
-    """Reload the episode and lock its row until the transaction ends (PostgreSQL)."""
-    session.refresh(row, with_for_update=True)
+    """Reload the episode and lock its row until the transaction ends
+    (PostgreSQL); NotFound when a concurrent request deleted it meanwhile."""
+    lock_row(session, row, what="episode", ident=row.id)
 
 
 def update_episode(session: Session, *, row: Episode, report: EpisodeReport, now: datetime) -> None:

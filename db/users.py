@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import bindparam
-from sqlalchemy.exc import IntegrityError, InvalidRequestError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db import changes, idempotency, outbox
 from db.errors import Conflict, NotFound
+from db.locking import lock_row
 from db.outbox import EventType
 from db.pages import Position, page_by_creation
 from db.tables import StoredWeek, User
@@ -66,10 +67,7 @@ def lock_user(session: Session, *, user: User) -> None:
     """Reload the user and lock the row until the transaction ends (PostgreSQL;
     SQLite's write transactions hold the whole database already). NotFound
     when a concurrent request erased the user meanwhile."""
-    try:
-        session.refresh(user, with_for_update=True)
-    except InvalidRequestError:
-        raise NotFound("user", user.id) from None
+    lock_row(session, user, what="user", ident=user.id)
 
 
 def find_users(

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from db.errors import NotFound
+from db.locking import lock_row
 from db.pages import Position, page_by_creation
 from db.tables import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -168,8 +169,9 @@ def get_delivery(session: Session, *, endpoint_id: str, delivery_id: str) -> Del
 
 def replay_delivery(session: Session, *, delivery: WebhookDelivery, now: datetime) -> bool:
     """Queue the event again, due now, with a fresh retry schedule; False (and
-    nothing changed) while a worker is sending it."""
-    session.refresh(delivery, with_for_update=True)
+    nothing changed) while a worker is sending it; NotFound when a concurrent
+    request deleted it meanwhile (with its endpoint)."""
+    lock_row(session, delivery, what="delivery", ident=delivery.id)
     in_flight = delivery.claimed_until is not None and delivery.claimed_until > now
     if delivery.claim_token is not None and in_flight:
         return False

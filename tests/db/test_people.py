@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from db import calendar_feeds, clients, privacy, users
@@ -10,6 +11,7 @@ from db.errors import NotFound
 from db.tables import User
 from programs import Profile, Weekday
 from tests.conftest import NOW
+from tests.db import test_repositories as repositories
 
 
 def new_user(session: Session) -> User:
@@ -55,3 +57,18 @@ def test_the_record_and_its_last_change(session: Session) -> None:
     assert record.user is user
     assert record.calendar_feed is not None
     assert (record.episodes, record.weeks, record.sessions, record.requests) == ([], [], [], [])
+
+
+def test_locking_a_person_erased_since_they_were_read_is_not_found(engine: Engine) -> None:
+    """A PATCH read the person, then another request erased them before the
+    PATCH locked the row: a 404 naming the person, not an error of the ORM."""
+    with Session(engine, expire_on_commit=False) as patching:
+        person = repositories.new_user(patching)  # its client's key id is unique: it commits
+        patching.commit()
+        person_id, client_id = person.id, person.client_id
+        with Session(engine) as erasing:
+            users.delete_user(erasing, client_id=client_id, user_id=person_id, now=NOW)
+            erasing.commit()
+        with pytest.raises(NotFound) as raised:
+            users.lock_user(patching, user=person)
+    assert person_id in str(raised.value)
