@@ -60,6 +60,11 @@ class _Compiled:
             return processed
         return {step[0]: value for step, value in zip(self.steps, processed, strict=True)}
 
+    def rows(self, found: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        if not any(self.results):  # nothing to convert
+            return [tuple(row) for row in found]
+        return [self.row(row) for row in found]
+
     def row(self, found: Sequence[Any]) -> tuple[Any, ...]:
         if not self.results:  # a textual statement: its values as the driver gives them
             return tuple(found)
@@ -91,9 +96,7 @@ class Raw:
     ) -> list[tuple[Any, ...]]:
         """Every row, as tuples of the selected columns' values."""
         compiled, found = self._execute(session, values, _fetchall)
-        if not any(compiled.results):
-            return [tuple(row) for row in found]
-        return [compiled.row(row) for row in found]
+        return compiled.rows(found)
 
     def first(
         self, session: Session, values: Mapping[str, Any] | None = None
@@ -193,12 +196,7 @@ def read_together(
             found = []
             for compiled, cursor in cursors:
                 with _wrapped(dialect, compiled.sql, driver, cursor):
-                    rows = cursor.fetchall()
-                found.append(
-                    [compiled.row(row) for row in rows]
-                    if any(compiled.results)
-                    else [tuple(row) for row in rows]
-                )
+                    found.append(compiled.rows(cursor.fetchall()))
         return found
     finally:
         for _compiled, cursor in cursors:
