@@ -147,8 +147,8 @@ def refresh_default_start(session: Session, *, user: User, now: datetime) -> Non
 @dataclass(frozen=True, slots=True)
 class ServedWeek:
     """A served week's plan and, when this request stored its sessions, their
-    JSON (`db.plans.content_of`), in the plan's order: the same bytes its
-    body holds, so they are serialized once."""
+    JSON (`db.blocks.SplitSession.json`, as `db.plans.content_of`), in the
+    plan's order: the same bytes its body holds, so they are serialized once."""
 
     plan: PlanPublic
     stored: tuple[bytes, ...] | None = None
@@ -255,7 +255,7 @@ def _keep_stored(
         if not plan.sessions:
             return plan, None
         parts = tuple(map(blocks.split, plan.sessions))
-        contents = tuple(part.whole(part.contents) for part in parts)
+        contents = tuple(part.json() for part in parts)
         items = [_to_store(p, split=s) for p, s in zip(plan.sessions, parts, strict=True)]
         if plan_store.store_week(session, user_id=person_id, week=week, sessions=items, now=now):
             return plan, contents

@@ -88,6 +88,10 @@ class SplitSession(SessionJson):
 
     contents: Mapping[str, bytes]
 
+    def json(self) -> bytes:
+        """The session's JSON, exactly as served: its own blocks spliced in."""
+        return self.whole(self.contents)
+
 
 def _splice(rest: bytes, blocks: Sequence[bytes]) -> bytes:
     """`rest` with `blocks` as its block list. Keys are unique and a quote

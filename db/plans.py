@@ -388,8 +388,7 @@ def report_of(completion: Completion) -> CompletionReport:
 def content_of(planned: PlannedSession) -> bytes:
     """A session's JSON, exactly as it is served: put together from its parts
     as stored (`db.blocks.split`), each block serialized once per process."""
-    parts = blocks.split(planned)
-    return parts.whole(parts.contents)
+    return blocks.split(planned).json()
 
 
 def store_week(
