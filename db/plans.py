@@ -130,8 +130,13 @@ _HISTORY = Raw(
     .where(_SESSIONS.c.user_id == bindparam("user_id"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
+WEEK_INDEX = "ix_planned_sessions_user_id_week"
 # A session's content as the text stored (psycopg would decode JSON), and
 # its blocks' digests as the driver gives them (`db.blocks.stored_json`).
+# Through the week's index: SQLite's planner, sparing itself the sort, took
+# the history index, which finds the person's sessions of every week and
+# reads each one's table row to test its week, so the read grew with the
+# person's history (a first-time plan read 40-odd rows to find none).
 _WEEK = Raw(
     select(
         _SESSIONS.c.id,
@@ -142,7 +147,8 @@ _WEEK = Raw(
     )
     .select_from(_SESSIONS_WITH_COMPLETIONS)
     .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.week == bindparam("week"))
-    .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
+    .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
+    sqlite_indexed_by={"planned_sessions": WEEK_INDEX},
 )
 # The content and the blocks go in as the JSON text made here (SQLite keeps
 # it as given; PostgreSQL casts it to its json type): not dumped again by `json`.
@@ -198,17 +204,14 @@ def _json(value: Any) -> Any:
     return from_json(value) if isinstance(value, str) else value
 
 
-def _with_completions(*columns: Any) -> Select[Any]:
-    return (
-        select(*columns, Completion)
-        .outerjoin(
-            Completion,
-            and_(
-                col(Completion.user_id) == col(PlannedSessionRow.user_id),
-                col(Completion.session_id) == col(PlannedSessionRow.id),
-            ),
-        )
-        .order_by(col(PlannedSessionRow.date), col(PlannedSessionRow.position))
+def _with_completions() -> Select[PlannedSessionRow, Completion]:
+    """Session rows with their completions, in no order."""
+    return select(PlannedSessionRow, Completion).outerjoin(
+        Completion,
+        and_(
+            col(Completion.user_id) == col(PlannedSessionRow.user_id),
+            col(Completion.session_id) == col(PlannedSessionRow.id),
+        ),
     )
 
 
@@ -324,11 +327,17 @@ def planning_reads(session: Session, *, user_id: str, week: str | None) -> Plann
 
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:
     """The week's stored sessions with their completions, in date order."""
-    statement = _with_completions(PlannedSessionRow).where(
+    found = session.execute(week_statement(user_id=user_id, week=week))
+    rows = sorted(found.tuples(), key=lambda pair: (pair[0].date, pair[0].position))
+    return _stored_sessions(session, rows)
+
+
+def week_statement(*, user_id: str, week: str) -> Select[PlannedSessionRow, Completion]:
+    """`load_week`'s query. Unordered, so that SQLite's planner takes the
+    week's index (as `_WEEK` does) rather than the history index for its
+    order: a week has a few sessions to sort, a person's history many."""
+    return _with_completions().where(
         col(PlannedSessionRow.user_id) == user_id, col(PlannedSessionRow.week) == week
-    )
-    return _stored_sessions(
-        session, [(row, completion) for row, completion in session.execute(statement)]
     )
 
 
@@ -485,8 +494,10 @@ def get_session_row(session: Session, *, user_id: str, session_id: str) -> Plann
 
 def completed_sessions(session: Session, *, user_id: str) -> list[StoredSession]:
     """The user's stored sessions that were reported done, in date order."""
-    statement = _with_completions(PlannedSessionRow).where(
-        col(PlannedSessionRow.user_id) == user_id, col(Completion.session_id).is_not(None)
+    statement = (
+        _with_completions()
+        .where(col(PlannedSessionRow.user_id) == user_id, col(Completion.session_id).is_not(None))
+        .order_by(col(PlannedSessionRow.date), col(PlannedSessionRow.position))
     )
     return _stored_sessions(
         session, [(row, completion) for row, completion in session.execute(statement)]
