@@ -8,7 +8,8 @@ cache when its topic is announced:
   its response is sent), so a client never reads its own write stale;
 - by another process, when the watcher reports it: PostgreSQL delivers the
   NOTIFY at commit and every cached read polls for it first; SQLite readers
-  check `PRAGMA data_version` on every cached read.
+  check `PRAGMA data_version`, at most once a millisecond
+  (`db.changes.SQLITE_POLL_INTERVAL_S`).
 
 A read computed from the database may land in the cache only if its topic
 was not announced while it was being computed (a per-topic generation taken

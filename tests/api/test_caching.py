@@ -192,7 +192,7 @@ def second_worker(database_url: str, app: FastAPI, clock: Clock) -> Iterator[Tes
 def eventually(read: Callable[[], httpx.Response], until: Callable[[httpx.Response], bool]) -> Any:
     """The first answer of `read` for which `until` holds, within 5 s. On
     PostgreSQL another worker hears of a change by NOTIFY, which arrives a
-    moment after the commit; SQLite workers see it at once."""
+    moment after the commit; SQLite workers look within a millisecond."""
     deadline = time.monotonic() + 5
     while True:
         answer = read()

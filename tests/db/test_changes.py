@@ -87,3 +87,26 @@ def test_a_watcher_that_cannot_reach_its_database_says_so(tmp_path: Path) -> Non
 
 def test_an_in_memory_database_needs_no_watcher() -> None:
     assert watcher_for(make_engine("sqlite://"), connect_timeout_s=2) is None
+
+
+def test_a_sqlite_watcher_looks_at_most_once_an_interval(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/watched.db")
+    upgrade(engine)
+    now = [100.0]
+    watcher = SqliteWatcher(str(tmp_path / "watched.db"), interval_s=0.001, clock=lambda: now[0])
+    assert watcher.poll() is None  # what happened before it looked is unknown
+    with Session(engine) as session:
+        changes.announce(session, changes.user_topic("u1"))
+        session.commit()
+    now[0] += 0.0009
+    assert watcher.poll() == ()  # it looked 0.9 ms ago: not again yet
+    now[0] += 0.0002
+    assert set(watcher.poll() or ()) == {"user:u1"}
+    with Session(engine) as session:
+        changes.announce(session, changes.user_topic("u2"))
+        session.commit()
+    assert watcher.poll() == ()
+    now[0] += 0.001
+    assert set(watcher.poll() or ()) == {"user:u2"}
+    watcher.close()
+    engine.dispose()
