@@ -43,7 +43,8 @@ RECONNECT_INTERVAL_S = 1.0
 # millisecond (PostgreSQL's NOTIFY arrives about as soon). Looking costs a
 # statement on the watcher's connection, during which SQLite lets go of the
 # GIL; once per cached read it took 5-7% of the exercise list's CPU under
-# load (a rig, 2 cores: 525-575 against 486-544 us a request).
+# load (a rig, 2 cores: 534-586 us a request, 480-547 looking at most once
+# a millisecond).
 SQLITE_POLL_INTERVAL_S = 0.001
 
 _PG_ANNOUNCE = Raw(select(func.pg_notify(CHANNEL, bindparam("topic"))))

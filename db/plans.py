@@ -130,7 +130,7 @@ _HISTORY = Raw(
     .where(_SESSIONS.c.user_id == bindparam("user_id"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
 )
-WEEK_INDEX = "ix_planned_sessions_user_id_week"
+_WEEK_INDEX = "ix_planned_sessions_user_id_week"
 # A session's content as the text stored (psycopg would decode JSON), and
 # its blocks' digests as the driver gives them (`db.blocks.stored_json`).
 # Through the week's index: SQLite's planner, sparing itself the sort, took
@@ -148,7 +148,7 @@ _WEEK = Raw(
     .select_from(_SESSIONS_WITH_COMPLETIONS)
     .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.week == bindparam("week"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
-    sqlite_indexed_by={"planned_sessions": WEEK_INDEX},
+    sqlite_indexed_by={"planned_sessions": _WEEK_INDEX},
 )
 # The content and the blocks go in as the JSON text made here (SQLite keeps
 # it as given; PostgreSQL casts it to its json type): not dumped again by `json`.

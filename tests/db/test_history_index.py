@@ -6,6 +6,8 @@ not among every session of the person."""
 
 from pathlib import Path
 
+from sqlalchemy.dialects import sqlite
+
 from db import completions, plans
 from db.engine import make_engine
 from db.migrate import upgrade
@@ -55,7 +57,6 @@ def test_sqlite_finds_a_weeks_sessions_through_the_weeks_index(tmp_path: Path) -
 
 def test_sqlite_loads_a_weeks_rows_through_the_weeks_index(tmp_path: Path) -> None:
     statement = plans.week_statement(user_id="someone", week="2026-W47")
-    dialect = make_engine("sqlite://").dialect
-    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    details = _query_plan(tmp_path, sql)
+    compiled = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    details = _query_plan(tmp_path, str(compiled))
     assert [detail for detail in details if "planned_sessions" in detail] == [_BY_WEEK]
