@@ -492,16 +492,27 @@ def get_session_row(session: Session, *, user_id: str, session_id: str) -> Plann
     return row
 
 
+def all_sessions(session: Session, *, user_id: str) -> list[StoredSession]:
+    """Every stored session of the user with its completion, in date order."""
+    return _in_date_order(session, col(PlannedSessionRow.user_id) == user_id)
+
+
 def completed_sessions(session: Session, *, user_id: str) -> list[StoredSession]:
     """The user's stored sessions that were reported done, in date order."""
+    return _in_date_order(
+        session,
+        col(PlannedSessionRow.user_id) == user_id,
+        col(Completion.session_id).is_not(None),
+    )
+
+
+def _in_date_order(session: Session, *where: Any) -> list[StoredSession]:
     statement = (
         _with_completions()
-        .where(col(PlannedSessionRow.user_id) == user_id, col(Completion.session_id).is_not(None))
+        .where(*where)
         .order_by(col(PlannedSessionRow.date), col(PlannedSessionRow.position))
     )
-    return _stored_sessions(
-        session, [(row, completion) for row, completion in session.execute(statement)]
-    )
+    return _stored_sessions(session, list(session.execute(statement).tuples()))
 
 
 def _digests_json(digests: Sequence[str]) -> str:

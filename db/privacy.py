@@ -23,7 +23,6 @@ from db.tables import (
     User,
     WebhookEvent,
 )
-from programs import PlannedSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +30,8 @@ class PersonRecord:
     user: User
     episodes: list[Episode]
     weeks: list[StoredWeek]
-    # Each stored session with its blocks read back (`db.blocks`).
-    sessions: list[tuple[PlannedSessionRow, PlannedSession, Completion | None]]
+    # Each stored session with its blocks read back (`db.blocks`), in date order.
+    sessions: list[plan_store.StoredSession]
     stage_changes: list[StageChange]
     calendar_feed: CalendarFeed | None
     requests: list[IdempotencyRecord]
@@ -43,16 +42,6 @@ def everything_about(session: Session, *, user: User) -> PersonRecord:
     """Every row about the person, each kind in a stable order."""
     weeks = session.exec(
         select(StoredWeek).where(StoredWeek.user_id == user.id).order_by(col(StoredWeek.week))
-    ).all()
-    sessions = session.exec(
-        select(PlannedSessionRow, Completion)
-        .outerjoin(
-            Completion,
-            (col(Completion.user_id) == col(PlannedSessionRow.user_id))
-            & (col(Completion.session_id) == col(PlannedSessionRow.id)),
-        )
-        .where(PlannedSessionRow.user_id == user.id)
-        .order_by(col(PlannedSessionRow.date), col(PlannedSessionRow.position))
     ).all()
     stage_changes = session.exec(
         select(StageChange)
@@ -68,14 +57,7 @@ def everything_about(session: Session, *, user: User) -> PersonRecord:
         user=user,
         episodes=episode_store.list_episodes(session, user_id=user.id),
         weeks=list(weeks),
-        sessions=[
-            (row, planned, completion)
-            for (row, completion), planned in zip(
-                sessions,
-                plan_store.planned_sessions(session, [row for row, _ in sessions]),
-                strict=True,
-            )
-        ],
+        sessions=plan_store.all_sessions(session, user_id=user.id),
         stage_changes=list(stage_changes),
         calendar_feed=calendar_feeds.find(session, user_id=user.id),
         requests=idempotency.about_user(session, user_id=user.id),

@@ -48,19 +48,19 @@ def export_user(user: UserDep, session: SessionDep, now: ClockDep) -> UserExport
         weeks=[StoredWeekPublic(week=row.week, stored_at=row.stored_at) for row in record.weeks],
         sessions=[
             StoredSessionPublic(
-                id=row.id,
-                week=row.week,
-                date=row.date,
-                position=row.position,
-                eased=row.eased,
-                session=planned,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
+                id=item.row.id,
+                week=item.row.week,
+                date=item.row.date,
+                position=item.row.position,
+                eased=item.row.eased,
+                session=item.planned,
+                created_at=item.row.created_at,
+                updated_at=item.row.updated_at,
                 completion=None
-                if completion is None
-                else CompletionPublic.model_validate(completion),
+                if item.completion is None
+                else CompletionPublic.model_validate(item.completion),
             )
-            for row, planned, completion in record.sessions
+            for item in record.sessions
         ],
         stage_changes=[
             StageChangePublic(stage=row.stage, since=row.since, recorded_at=row.recorded_at)
