@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import TypeAdapter
 from pydantic_core import from_json
 from sqlalchemy import (
     JSON,
@@ -29,10 +28,9 @@ from db.blocks import SplitSession
 from db.errors import NotFound
 from db.raw import Raw, pipeline, read_together
 from db.tables import Completion, PlannedSessionRow, User
-from db.types import as_utc
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
-from programs import PlannedSession, Profile, SessionLog
+from programs import LogEntry, Pains, PlannedSession, Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,21 +108,20 @@ _SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
         _COMPLETIONS.c.session_id == _SESSIONS.c.id,
     ),
 )
-# Its date and time are read as the driver gives them (`load_history` reads
-# them): with no column to process, `Raw` hands the rows over as they come,
-# instead of visiting every value.
+# What planning reads of the history (`programs.LogEntry`): each session's
+# id, date and aerobic minutes, and its completion's pains. Its date is read
+# as the driver gives it (`_history_of` reads it): with no column to
+# process, `Raw` hands the rows over as they come, instead of visiting every
+# value.
 _HISTORY = Raw(
     select(
         _SESSIONS.c.id,
         type_coerce(_SESSIONS.c.date, Text),
         _SESSIONS.c.aerobic_minutes,
-        _SESSIONS.c.strength_seconds,
-        type_coerce(_COMPLETIONS.c.completed_at, Text),
+        _COMPLETIONS.c.session_id,
         _COMPLETIONS.c.pain_during,
-        _COMPLETIONS.c.effort,
         _COMPLETIONS.c.pain_before,
         _COMPLETIONS.c.pain_next_morning,
-        type_coerce(_COMPLETIONS.c.skipped, Text),
     )
     .select_from(_SESSIONS_WITH_COMPLETIONS)
     .where(_SESSIONS.c.user_id == bindparam("user_id"))
@@ -194,14 +191,6 @@ _PERSON = Raw(
         _USERS.c.birth_year,
     ).where(_USERS.c.id == bindparam("user_id"), _USERS.c.client_id == bindparam("client_id"))
 )
-_HISTORY_ADAPTER = TypeAdapter(list[SessionLog])
-
-
-# The statements above read JSON columns as text, to be parsed by pydantic's
-# own parser rather than decoded by `json` first and validated after. SQLite
-# gives that text; psycopg decodes JSON itself, whatever the column is read as.
-def _json(value: Any) -> Any:
-    return from_json(value) if isinstance(value, str) else value
 
 
 def _with_completions() -> Select[PlannedSessionRow, Completion]:
@@ -242,61 +231,38 @@ def person_of(user: User) -> Person:
     )
 
 
-def load_history(session: Session, *, user_id: str) -> list[SessionLog]:
-    """Every stored session of the user with its completion, as the engine's
-    history: one query whatever its length, without the sessions' content.
-
-    Validated in one call for the whole list: the rows' own values, as
-    `store_week` and `db.completions` wrote them. A date comes as SQLite's
-    ISO text or psycopg's date, and pydantic reads either as SQLAlchemy would."""
+def load_history(session: Session, *, user_id: str) -> list[LogEntry]:
+    """Every stored session of the user with its completion's pains, as the
+    engine's history: one query whatever its length, without the sessions'
+    content."""
     return _history_of(_HISTORY.all(session, {"user_id": user_id}))
 
 
-def _history_of(rows: Sequence[tuple[Any, ...]]) -> list[SessionLog]:
-    return _HISTORY_ADAPTER.validate_python(
-        [
-            {
-                "session_id": session_id,
-                "date": day,
-                "aerobic_minutes": aerobic,
-                "strength_seconds": strength,
-                # NOT NULL in a completion: None when none was reported.
-                "completion": None
-                if completed_at is None
-                else {
-                    "completed_at": _utc(completed_at),
-                    "pain_during": pain_during,
-                    "effort": effort,
-                    "pain_before": pain_before,
-                    "pain_next_morning": pain_next_morning,
-                    "skipped": () if skipped == _NOTHING_SKIPPED else _json(skipped),
-                },
-            }
-            for (
-                session_id,
-                day,
-                aerobic,
-                strength,
-                completed_at,
-                pain_during,
-                effort,
-                pain_before,
-                pain_next_morning,
-                skipped,
-            ) in rows
-        ]
-    )
+def _history_of(rows: Sequence[tuple[Any, ...]]) -> list[LogEntry]:
+    """The rows as `programs.LogEntry`, not validated again: `store_week`
+    and `db.completions` wrote them from validated models. A date comes as
+    SQLite's ISO text or psycopg's date."""
+    return [
+        LogEntry(
+            session_id,
+            _date(day),
+            aerobic,
+            None if done is None else Pains(pain_during, pain_before, pain_next_morning),
+        )
+        for (
+            session_id,
+            day,
+            aerobic,
+            done,
+            pain_during,
+            pain_before,
+            pain_next_morning,
+        ) in rows
+    ]
 
 
-# How SQLite keeps an empty list of skipped exercises, the usual one.
-_NOTHING_SKIPPED = "[]"
-
-
-def _utc(value: str | datetime) -> datetime:
-    """A completion's time as `UtcDateTime` reads it: SQLite gives the text of
-    SQLAlchemy's DATETIME, which its processor reads with `fromisoformat`;
-    psycopg gives a datetime."""
-    return as_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+def _date(value: str | date) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +270,7 @@ class PlanningReads:
     """What planning a week reads of a person, besides the person."""
 
     episodes: list[EpisodeReport]
-    history: list[SessionLog]
+    history: list[LogEntry]
     # The week's stored sessions (`week_sessions`), when asked for.
     week: list[WeekSession] | None
 

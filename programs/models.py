@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -214,6 +214,57 @@ class SessionLog(Frozen):
     aerobic_minutes: int = 0
     strength_seconds: int = 0
     completion: Completion | None = None
+
+
+class PainReport(Protocol):
+    """What replaying a history reads of a completion: a `Completion`, or
+    `Pains`."""
+
+    @property
+    def pain_during(self) -> int: ...
+
+    @property
+    def pain_before(self) -> int | None: ...
+
+    @property
+    def pain_next_morning(self) -> int | None: ...
+
+
+class Logged(Protocol):
+    """What replaying a history reads of a session: a `SessionLog`, or a
+    `LogEntry`."""
+
+    @property
+    def session_id(self) -> str: ...
+
+    @property
+    def date(self) -> date: ...
+
+    @property
+    def aerobic_minutes(self) -> int: ...
+
+    @property
+    def completion(self) -> PainReport | None: ...
+
+
+class Pains(NamedTuple):
+    """A completion's pain reports, all that planning reads of it."""
+
+    pain_during: int
+    pain_before: int | None = None
+    pain_next_morning: int | None = None
+
+
+class LogEntry(NamedTuple):
+    """A stored session as planning reads it back: a `SessionLog` without
+    its volume of strength work, and of its completion only `Pains`. Made by
+    the store from rows validated as they were written, so not validated
+    again: a history of a year is read on every plan and progress computed."""
+
+    session_id: str
+    date: date
+    aerobic_minutes: int = 0
+    completion: Pains | None = None
 
 
 # --- Outputs ----------------------------------------------------------------------

@@ -17,11 +17,11 @@ from programs.models import (
     BlockType,
     Category,
     Episode,
+    Logged,
     Plan,
     PlannedSession,
     Profile,
     ReadinessStatus,
-    SessionLog,
     StageRef,
 )
 from programs.readiness import Readiness, assess, safety_notes
@@ -69,7 +69,7 @@ def plan_week(
     profile: Profile,
     week: IsoWeek,
     today: date,
-    history: Sequence[SessionLog] = (),
+    history: Sequence[Logged] = (),
     episodes: Sequence[Episode] = (),
     stage: int | None = None,
 ) -> Plan:
@@ -99,7 +99,7 @@ def replayed_plan(
     profile: Profile,
     week: IsoWeek,
     today: date,
-    history: Sequence[SessionLog] = (),
+    history: Sequence[Logged] = (),
     episodes: Sequence[Episode] = (),
     stage: int | None = None,
 ) -> ReplayedPlan:

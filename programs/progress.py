@@ -11,11 +11,11 @@ from programs import constants as c
 from programs.models import (
     Episode,
     Frozen,
+    Logged,
     PainSignal,
     Plan,
     Profile,
     ReadinessStatus,
-    SessionLog,
 )
 from programs.planner import first_ready_day, replayed_plan
 from programs.replay import Replay, State, Timeline, WeekRecord
@@ -64,7 +64,7 @@ def progress(
     person_id: str,
     profile: Profile,
     today: date,
-    history: Sequence[SessionLog] = (),
+    history: Sequence[Logged] = (),
     episodes: Sequence[Episode] = (),
 ) -> Progress:
     """Stage, per-week adherence and pain, streaks, and what the next stage needs."""
@@ -99,7 +99,7 @@ def plan_with_stage(
     profile: Profile,
     week: IsoWeek,
     today: date,
-    history: Sequence[SessionLog] = (),
+    history: Sequence[Logged] = (),
     episodes: Sequence[Episode] = (),
 ) -> tuple[Plan, StageProgress | None]:
     """`plan_week` and `progress(...).stage`, as serving a week needs both: for
@@ -129,7 +129,7 @@ def current_stage(
     *,
     profile: Profile,
     today: date,
-    history: Sequence[SessionLog] = (),
+    history: Sequence[Logged] = (),
     episodes: Sequence[Episode] = (),
 ) -> StageProgress | None:
     """`progress(...).stage` alone: the stage, without the weeks' figures."""
@@ -190,7 +190,7 @@ def _streak_weeks(records: Sequence[WeekRecord]) -> int:
     return streak
 
 
-def _streak_sessions(history: Sequence[SessionLog], today: date) -> int:
+def _streak_sessions(history: Sequence[Logged], today: date) -> int:
     """Planned sessions done in a row, up to today; today's may still be to come."""
     streak = 0
     for log in sorted(history, key=attrgetter("date", "session_id"), reverse=True):
@@ -207,7 +207,7 @@ def _next_stage(
     record: WeekRecord,
     previous: WeekRecord | None,
     *,
-    history: Sequence[SessionLog],
+    history: Sequence[Logged],
     today: date,
 ) -> NextStage | None:
     if state.stage >= FINAL_STAGE:
@@ -244,7 +244,7 @@ def _recent_adherence(
     record: WeekRecord,
     previous: WeekRecord | None,
     *,
-    history: Sequence[SessionLog],
+    history: Sequence[Logged],
     today: date,
 ) -> float | None:
     """Adherence over last week and this week so far: sessions still to come

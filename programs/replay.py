@@ -19,12 +19,12 @@ from typing import NamedTuple
 from programs import constants as c
 from programs.models import (
     BlockType,
-    Completion,
     Episode,
+    Logged,
+    PainReport,
     PainSignal,
     Profile,
     ReadinessStatus,
-    SessionLog,
 )
 from programs.readiness import Readiness, assess
 from programs.sessions import (
@@ -65,13 +65,13 @@ _READY = ReadinessStatus.ready
 _REFERENCE_MONDAY = date(2024, 1, 1)
 
 
-def pain_signal(completion: Completion, *, last_morning: int | None) -> PainSignal:
+def pain_signal(completion: PainReport, *, last_morning: int | None) -> PainSignal:
     """Silbernagel's traffic light for one session. Next-morning pain above the
     pain before the session (or the last morning reported) is red."""
     return _SIGNALS[severity(completion, last_morning)]
 
 
-def severity(completion: Completion, last_morning: int | None) -> int:
+def severity(completion: PainReport, last_morning: int | None) -> int:
     """`pain_signal` as a number, 0 green, 1 amber, 2 red, so that a week's
     signal is the highest: replaying a history asks this of every session."""
     pain = completion.pain_during
@@ -439,7 +439,7 @@ class Replay:
         *,
         profile: Profile,
         program_start: date,
-        history: Sequence[SessionLog],
+        history: Sequence[Logged],
         timeline: Timeline,
     ) -> None:
         self.profile = profile
@@ -503,7 +503,7 @@ class Replay:
         first = bisect_left(dates, monday)
         end = bisect_left(dates, monday + _WEEK, first)
         if first == end:
-            logs: list[SessionLog] = []
+            logs: list[Logged] = []
             days = self._session_days(monday)
         else:
             logs = self._logs[first:end]

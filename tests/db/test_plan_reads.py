@@ -10,7 +10,7 @@ from db import completions, episodes, plans, stages
 from db.tables import StageChange
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
-from programs import RedFlag, SessionLog
+from programs import Logged, Pains, RedFlag, SessionLog
 from tests.conftest import NOW
 from tests.db.test_repositories import new_user, planned, store
 
@@ -58,14 +58,16 @@ def test_history_reads_completions_with_every_field(session: Session) -> None:
             session, user_id=user.id, session_id=session_id, report=report, notes=None, now=NOW
         )
     history = plans.load_history(session, user_id=user.id)
-    assert [log.completion for log in history] == [full, bare]
-    assert history[0].completion is not None
-    assert history[0].completion.completed_at.tzinfo is UTC
+    assert [log.completion for log in history] == [
+        Pains(pain_during=3, pain_before=2, pain_next_morning=4),
+        Pains(pain_during=0),
+    ]
 
 
 def test_history_matches_the_rows_as_sqlalchemy_reads_them(session: Session) -> None:
-    # The history reads dates and times from the driver itself; SQLAlchemy's
-    # column types (`DATE`, `db.types.UtcDateTime`) read the same values.
+    # The history reads dates from the driver itself; SQLAlchemy's column
+    # type (`DATE`) reads the same values. The engine replays it as it would
+    # the full `SessionLog`s: each field it reads is the same.
     user = new_user(session)
     weeks = {
         "2026-W53": [planned("a", date(2026, 12, 28)), planned("b", date(2027, 1, 2))],
@@ -96,7 +98,7 @@ def test_history_matches_the_rows_as_sqlalchemy_reads_them(session: Session) -> 
             session, user_id=user.id, session_id=session_id, report=report, notes=None, now=NOW
         )
     rows = [item for week in weeks for item in plans.load_week(session, user_id=user.id, week=week)]
-    expected = [
+    full = [
         SessionLog(
             session_id=item.row.id,
             date=item.row.date,
@@ -107,13 +109,20 @@ def test_history_matches_the_rows_as_sqlalchemy_reads_them(session: Session) -> 
         for item in rows
     ]
     history = plans.load_history(session, user_id=user.id)
-    assert history == expected
-    assert [log.completion for log in history] == [reports["a"], reports["b"], None, reports["d"]]
+    assert [log.completion for log in full] == [reports["a"], reports["b"], None, reports["d"]]
+    assert [_replayed(log) for log in history] == [_replayed(log) for log in full]
     for log in history:
         assert type(log.date) is date
+        assert type(log.aerobic_minutes) is int
         if log.completion is not None:
-            assert log.completion.completed_at.tzinfo is UTC
-            assert type(log.completion.skipped) is tuple
+            assert all(type(pain) in {int, type(None)} for pain in log.completion)
+
+
+def _replayed(log: Logged) -> tuple[object, ...]:
+    """What the engine reads of a history's session (`programs.Logged`)."""
+    done = log.completion
+    pains = None if done is None else (done.pain_during, done.pain_before, done.pain_next_morning)
+    return (log.session_id, log.date, log.aerobic_minutes, pains)
 
 
 def test_reports_match_the_episode_rows(session: Session) -> None:
