@@ -99,22 +99,18 @@ def answers(
     today: date,
 ) -> tuple[object, ...]:
     """What the engine answers about `week` on `today`, given `history`."""
-    return (
-        plan_week(
+    planned = [
+        ask(
             person_id=PERSON,
             profile=person,
             week=week,
             today=today,
             history=history,
             episodes=episodes,
-        ),
-        plan_with_stage(
-            person_id=PERSON,
-            profile=person,
-            week=week,
-            today=today,
-            history=history,
-            episodes=episodes,
-        ),
-        progress(person_id=PERSON, profile=person, today=today, history=history, episodes=episodes),
+        )
+        for ask in (plan_week, plan_with_stage)
+    ]
+    report = progress(
+        person_id=PERSON, profile=person, today=today, history=history, episodes=episodes
     )
+    return (*planned, report)
