@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -294,7 +294,7 @@ def planning_reads(session: Session, *, user_id: str, week: str | None) -> Plann
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:
     """The week's stored sessions with their completions, in date order."""
     found = session.execute(week_statement(user_id=user_id, week=week))
-    rows = sorted(found.tuples(), key=lambda pair: (pair[0].date, pair[0].position))
+    rows = sorted(_pairs(found), key=lambda pair: (pair[0].date, pair[0].position))
     return _stored_sessions(session, rows)
 
 
@@ -478,7 +478,14 @@ def _in_date_order(session: Session, *where: Any) -> list[StoredSession]:
         .where(*where)
         .order_by(col(PlannedSessionRow.date), col(PlannedSessionRow.position))
     )
-    return _stored_sessions(session, list(session.execute(statement).tuples()))
+    return _stored_sessions(session, _pairs(session.execute(statement)))
+
+
+def _pairs(
+    found: Iterable[tuple[PlannedSessionRow, Completion | None]],
+) -> list[tuple[PlannedSessionRow, Completion | None]]:
+    """Rows of `_with_completions` as plain (session, completion) pairs."""
+    return [(row, completion) for row, completion in found]
 
 
 def _digests_json(digests: Sequence[str]) -> str:
