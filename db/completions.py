@@ -12,7 +12,21 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, Text, and_, bindparam, insert, select, type_coerce, update
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -40,27 +54,30 @@ _REPORTED = (
 )
 
 
+def _targets(*extra: Any) -> Select[Any]:
+    """Stored sessions, their persons and their completions, if any."""
+    return select(
+        _SESSIONS.c.date,
+        _USERS.c.client_id,
+        _USERS.c.external_id,
+        _USERS.c.timezone,
+        *_COMPLETIONS.c,
+        *extra,
+    ).select_from(
+        _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id).outerjoin(
+            _COMPLETIONS,
+            and_(
+                _COMPLETIONS.c.user_id == _SESSIONS.c.user_id,
+                _COMPLETIONS.c.session_id == _SESSIONS.c.id,
+            ),
+        )
+    )
+
+
 def _target(*extra: Any) -> Raw:
     """The stored session, its person and its completion, if any: one read."""
     return Raw(
-        select(
-            _SESSIONS.c.date,
-            _USERS.c.client_id,
-            _USERS.c.external_id,
-            _USERS.c.timezone,
-            *_COMPLETIONS.c,
-            *extra,
-        )
-        .select_from(
-            _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id).outerjoin(
-                _COMPLETIONS,
-                and_(
-                    _COMPLETIONS.c.user_id == _SESSIONS.c.user_id,
-                    _COMPLETIONS.c.session_id == _SESSIONS.c.id,
-                ),
-            )
-        )
-        .where(
+        _targets(*extra).where(
             _SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.id == bindparam("session_id")
         ),
         # Without the blocks, through the index that holds all it reads
@@ -71,8 +88,23 @@ def _target(*extra: Any) -> Raw:
 
 # On the driver's cursor (`db.raw`): reporting a session done is the most
 # frequent write. The session's blocks are read only when its slugs are needed.
+_BLOCKS = type_coerce(_SESSIONS.c.blocks, Text)
 _TARGET = _target()
-_TARGET_WITH_BLOCKS = _target(type_coerce(_SESSIONS.c.blocks, Text))
+_TARGET_WITH_BLOCKS = _target(_BLOCKS)
+# PostgreSQL: a batch's targets, with their blocks, in one statement, each row
+# led by its (user id, session id): a statement of its own each, pipelined,
+# cost a flush and a poll of the socket per target, and a result to read.
+_PAIRS = ARRAY(String)
+_PG_TARGETS = Raw(
+    _targets(_BLOCKS, _SESSIONS.c.user_id, _SESSIONS.c.id).where(
+        tuple_(_SESSIONS.c.user_id, _SESSIONS.c.id).in_(
+            select(
+                func.unnest(bindparam("user_ids", type_=_PAIRS)),
+                func.unnest(bindparam("session_ids", type_=_PAIRS)),
+            )
+        )
+    )
+)
 # INSERT unless a row for the session exists, telling which; per dialect.
 _INSERT_NEW = {
     name: Raw(
@@ -144,7 +176,8 @@ class TargetHint(NamedTuple):
 
 def read_targets(session: Session, hints: Sequence[TargetHint | None]) -> None:
     """Read what `find_target` will be asked for each hint, all at once (one
-    round trip on PostgreSQL: `db.raw.read_together`), for it to find in
+    statement on PostgreSQL, with every session's blocks; elsewhere one a
+    session, `db.raw.read_together`), for it to find in
     this transaction until something writes there (`api.batching`)."""
     # A session asked for twice is read once, with its slugs if either asks.
     wanted: dict[tuple[str, str], bool] = {}
@@ -156,18 +189,29 @@ def read_targets(session: Session, hints: Sequence[TargetHint | None]) -> None:
         return
     if _written(session):
         raise RuntimeError("targets are read ahead before anything is reported")
-    reads = [
-        (
-            _TARGET_WITH_BLOCKS if with_slugs else _TARGET,
-            {"user_id": user_id, "session_id": session_id},
+    ahead: dict[tuple[str, str], tuple[bool, tuple[Any, ...] | None]]
+    if session.get_bind().dialect.name == "postgresql":
+        pairs = list(wanted)
+        rows = _PG_TARGETS.all(
+            session,
+            {"user_ids": [pair[0] for pair in pairs], "session_ids": [pair[1] for pair in pairs]},
         )
-        for (user_id, session_id), with_slugs in wanted.items()
-    ]
-    found = read_together(session, reads)
-    transaction_memo(session)[_AHEAD] = {
-        key: (with_slugs, rows[0] if rows else None)
-        for (key, with_slugs), rows in zip(wanted.items(), found, strict=True)
-    }
+        by_pair = {(row[-2], row[-1]): row[:-2] for row in rows}
+        ahead = {pair: (True, by_pair.get(pair)) for pair in pairs}
+    else:
+        reads = [
+            (
+                _TARGET_WITH_BLOCKS if with_slugs else _TARGET,
+                {"user_id": user_id, "session_id": session_id},
+            )
+            for (user_id, session_id), with_slugs in wanted.items()
+        ]
+        found = read_together(session, reads)
+        ahead = {
+            key: (with_slugs, rows[0] if rows else None)
+            for (key, with_slugs), rows in zip(wanted.items(), found, strict=True)
+        }
+    transaction_memo(session)[_AHEAD] = ahead
 
 
 def find_target(session: Session, *, user_id: str, session_id: str, with_slugs: bool) -> Target:

@@ -19,11 +19,14 @@ SQLAlchemy fills in per execution: `Raw` refuses them when it compiles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
@@ -65,6 +68,11 @@ class _Compiled:
             return [tuple(row) for row in found]
         return [self.row(row) for row in found]
 
+    def rows_at_once(self) -> _RowsAtOnce | None:
+        """The statement's form for many rows of parameters at once, if it
+        has one (`_RowsAtOnce`); for named parameters (PostgreSQL's)."""
+        return None if self.positional else _rows_at_once(self.sql)
+
     def row(self, found: Sequence[Any]) -> tuple[Any, ...]:
         if not self.results:  # a textual statement: its values as the driver gives them
             return tuple(found)
@@ -72,6 +80,119 @@ class _Compiled:
             value if process is None or value is None else process(value)
             for process, value in zip(self.results, found, strict=True)
         )
+
+
+# PostgreSQL takes at most 65,535 parameters a statement.
+MAX_PARAMETERS_AT_ONCE = 30_000
+_NAMED = re.compile(r"%\((\w+)\)s")
+_FROM = re.compile(r"\sFROM\s")
+
+
+@dataclass(frozen=True, slots=True)
+class _RowsAtOnce:
+    """A statement for one row of named parameters, as one statement for many
+    rows, with PostgreSQL's own numbered parameters (`$1`, `$2`, ...):
+
+    - `INSERT ... VALUES (row) [ON CONFLICT DO NOTHING]` as
+      `INSERT ... VALUES (row 1), (row 2), ...`;
+    - a `SELECT` of values without FROM (`pg_notify(...)`) as one `SELECT` a
+      row, joined by `UNION ALL`.
+
+    In a pipeline psycopg's executemany sends every row as a statement of its
+    own, flushing and polling the socket for each (letting go of the GIL and
+    taking it back each time), and reads a result for each. Numbered
+    parameters go through psycopg's `RawCursor` as they are: its `%s` form is
+    parsed again on every call past 50 parameters."""
+
+    head: str  # the text before the first row
+    row: tuple[str, ...]  # a row's text, cut where its parameters go
+    joint: str  # between two rows
+    tail: str  # after the last row
+    names: tuple[str, ...]  # the row's parameters, in the order they go in
+    most_rows: int  # a statement's rows at most
+    _texts: dict[int, str] = field(default_factory=dict)
+
+    def sql(self, rows: int) -> str:
+        """The statement for `rows` rows, built once for each number of rows."""
+        found = self._texts.get(rows)
+        if found is None:
+            width = len(self.names)
+            found = self.head + self.joint.join(
+                _numbered(self.row, after=row * width) for row in range(rows)
+            )
+            found = self._texts[rows] = found + self.tail
+        return found
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        names = self.names
+        return [row[name] for row in rows for name in names]
+
+
+def _numbered(parts: tuple[str, ...], *, after: int) -> str:
+    """`parts` joined by `$after+1`, `$after+2`, ..."""
+    text = [parts[0]]
+    for number, part in enumerate(parts[1:], start=after + 1):
+        text += (f"${number}", part)
+    return "".join(text)
+
+
+@lru_cache(maxsize=256)
+def _rows_at_once(sql: str) -> _RowsAtOnce | None:
+    """`sql`'s form for many rows at once (`_RowsAtOnce`), if it has one. Not
+    for an upsert: `ON CONFLICT ... DO UPDATE` may not touch a row twice in one
+    statement, as it may in two. Nor for a text with a quoted literal, which
+    is not parsed here."""
+    if "'" in sql or "%%" in sql or " RETURNING " in sql:
+        return None
+    if sql.startswith("INSERT INTO ") and " DO UPDATE " not in sql:
+        start = sql.find(" VALUES (")
+        end = None if start < 0 else _closing(sql, start + len(" VALUES "))
+        if end is None:
+            return None
+        head, row, joint, tail = sql[: start + 8], sql[start + 8 : end + 1], ", ", sql[end + 1 :]
+    elif sql.startswith("SELECT ") and _FROM.search(sql) is None:
+        head, row, joint, tail = "", sql, " UNION ALL ", ""
+    else:
+        return None
+    names = tuple(_NAMED.findall(row))
+    if not names or _NAMED.search(head + tail):
+        return None
+    return _RowsAtOnce(
+        head=head,
+        row=tuple(_NAMED.split(row)[::2]),
+        joint=joint,
+        tail=tail,
+        names=names,
+        most_rows=max(1, MAX_PARAMETERS_AT_ONCE // len(names)),
+    )
+
+
+def _closing(sql: str, opening: int) -> int | None:
+    """Where the parenthesis that opens at `opening` closes."""
+    depth = 0
+    for at in range(opening, len(sql)):
+        if sql[at] == "(":
+            depth += 1
+        elif sql[at] == ")":
+            depth -= 1
+            if depth == 0:
+                return at
+    return None
+
+
+def _run_at_once(
+    dialect: Dialect, driver: Any, at_once: _RowsAtOnce, parameters: list[Any]
+) -> None:
+    """Rows of parameters run as few statements (`_RowsAtOnce`)."""
+    cursor = psycopg.RawCursor(driver)
+    try:
+        for first in range(0, len(parameters), at_once.most_rows):
+            rows = parameters[first : first + at_once.most_rows]
+            sql = at_once.sql(len(rows))
+            with _wrapped(dialect, sql, driver, cursor):
+                cursor.execute(sql, at_once.parameters(rows))
+    finally:
+        cursor.close()
 
 
 class Raw:
@@ -139,6 +260,10 @@ class Raw:
 
     def _run_many(self, dialect: Dialect, driver: Any, parameters: list[Any]) -> None:
         compiled = self.compiled(dialect)
+        at_once = compiled.rows_at_once() if dialect.name == "postgresql" else None
+        if at_once is not None and len(parameters) > 1:
+            _run_at_once(dialect, driver, at_once, parameters)
+            return
         cursor = driver.cursor()
         try:
             with _wrapped(dialect, compiled.sql, driver, cursor):

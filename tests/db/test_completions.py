@@ -112,13 +112,18 @@ def test_a_target_is_read_again_once_the_transaction_deleted_its_report(
 def test_a_target_read_ahead_without_its_slugs_is_read_again_when_they_are_asked(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On PostgreSQL every target is read ahead with its blocks, in one
+    statement: found as it is."""
     user_id = with_sessions(session, "a", "b")
+    expected = find_target(session, user_id=user_id, session_id="a", with_slugs=True)
     read_targets(session, [TargetHint(user_id, "a", False), TargetHint(user_id, "b", True)])
     reads = reads_counted(monkeypatch)
     with_slugs = find_target(session, user_id=user_id, session_id="a", with_slugs=True)
-    assert len(reads) == 1
+    read_again = 0 if session.get_bind().dialect.name == "postgresql" else 1
+    assert len(reads) == read_again
+    assert with_slugs == expected
     found = find_target(session, user_id=user_id, session_id="b", with_slugs=False)
-    assert len(reads) == 1  # read ahead with more than asked: found as it is
+    assert len(reads) == read_again  # read ahead with more than asked: found as it is
     assert with_slugs.session_id == "a"
     assert found.session_id == "b"
 
