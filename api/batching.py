@@ -31,7 +31,7 @@ along with the next piece's read) instead of nine; two when it runs in a
 savepoint (its writes are synced as the savepoint ends).
 
 On SQLite one batch runs at a time, in the writer's turn
-(`api.caching.write_turn`); on PostgreSQL up to `CONCURRENT_BATCHES` run side
+(`api.caching.write_turn`); on PostgreSQL up to `GroupCommit.concurrent` run side
 by side, each on its own connection.
 
 An optimistic batch of completions also defers what its pieces only send
@@ -79,9 +79,10 @@ from db.raw import deferred, pipeline, savepoint
 # At most this many requests' work in one transaction: a batch holds SQLite's
 # writer for its whole length, and one failed commit fails all of it.
 MAX_BATCH = 64
-# PostgreSQL batches at once (SQLite: one, its single writer): one can fill
-# while the other waits on a round trip or its commit's WAL flush. Measured
-# against 1, 4 and 8 on 2 cores: fewer, larger batches commit less often.
+# PostgreSQL batches at once by default (SQLite: one, its single writer): one
+# can fill while the other waits on a round trip or its commit's WAL flush.
+# Measured against 1, 4 and 8 on 2 cores: fewer, larger batches commit less
+# often. Completions run one at a time (`api.main`).
 CONCURRENT_BATCHES = 2
 
 # Work's savepoint is the driver's (`db.raw.savepoint`), which the ORM's
@@ -110,6 +111,8 @@ class GroupCommit:
     # Optimistic batches defer what the work only sends (`db.raw.deferred`).
     defers_sends: bool = False
     read_ahead: ReadAhead | None = None
+    # Batches at once on PostgreSQL (SQLite: one, its single writer).
+    concurrent: int = CONCURRENT_BATCHES
     _queue: list[_Pending] = field(default_factory=list)
     _draining: int = 0  # drainers running
     _careful: bool = False  # the last batch had a failing piece
@@ -121,7 +124,7 @@ class GroupCommit:
         `read_ahead`."""
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(work, done, hint))
-        limit = 1 if self.state.sqlite_writes is not None else CONCURRENT_BATCHES
+        limit = 1 if self.state.sqlite_writes is not None else self.concurrent
         if self._draining < limit:
             self._draining += 1
             task = asyncio.create_task(self._drain())

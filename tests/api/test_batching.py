@@ -4,6 +4,7 @@ failing piece rolls back alone, and nobody hears of a write before it committed.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -43,13 +44,17 @@ def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 def group_commit(
-    engine: Engine, *, pipelined: bool = True, defers_sends: bool = False
+    engine: Engine,
+    *,
+    pipelined: bool = True,
+    defers_sends: bool = False,
+    concurrent: int = batching.CONCURRENT_BATCHES,
 ) -> GroupCommit:
     state = State()
     state.engine = engine
     state.caches = Caches(max_bytes=10_000, watcher=None)
     state.sqlite_writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-    return GroupCommit(state, pipelined=pipelined, defers_sends=defers_sends)
+    return GroupCommit(state, pipelined=pipelined, defers_sends=defers_sends, concurrent=concurrent)
 
 
 INSERT_NOTE = Raw(text("INSERT INTO notes (id, body) VALUES (:id, :body)"))
@@ -101,6 +106,57 @@ def test_work_queued_together_commits_together(
     assert sum(sizes) == 20
     assert len(sizes) < 20  # shared transactions: here the first alone, then the rest
     assert max(sizes) <= batching.MAX_BATCH
+
+
+@pytest.mark.parametrize("concurrent", [1, 2])
+def test_batches_run_side_by_side_up_to_the_limit_on_postgresql_only(
+    scratch: Engine, monkeypatch: pytest.MonkeyPatch, concurrent: int
+) -> None:
+    """Work queued while a batch runs starts a batch of its own beside it
+    while fewer than `concurrent` run (PostgreSQL); SQLite runs one at a time."""
+    side_by_side = 1 if scratch.dialect.name == "sqlite" else concurrent
+    running: list[int] = []
+    most = [0]
+    lock = threading.Lock()
+    first_started, second_started, release = (threading.Event() for _ in range(3))
+    original = GroupCommit._commit
+
+    def counted(
+        self: GroupCommit, batch: list[Any], hints: Sequence[Any] = ()
+    ) -> list[tuple[bool, Any]]:
+        with lock:
+            running.append(1)
+            most[0] = max(most[0], len(running))
+            if len(running) == 2:
+                second_started.set()
+        try:
+            return original(self, batch, hints)
+        finally:
+            with lock:
+                running.pop()
+
+    monkeypatch.setattr(GroupCommit, "_commit", counted)
+    commit = group_commit(scratch, concurrent=concurrent)
+
+    def first(session: Session) -> int:
+        first_started.set()
+        release.wait(timeout=10)
+        return note(1)(session)
+
+    async def main() -> list[int]:
+        head = asyncio.ensure_future(commit.run(first))
+        await asyncio.to_thread(first_started.wait, 10)
+        rest = asyncio.gather(*(commit.run(note(n)) for n in range(2, 6)))
+        if side_by_side == 2:
+            await asyncio.to_thread(second_started.wait, 10)
+        else:  # the rest waits for the first batch: give it time to (wrongly) start
+            await asyncio.sleep(0.05)
+        release.set()
+        return [await head, *await rest]
+
+    assert asyncio.run(main()) == [1, 2, 3, 4, 5]
+    assert stored(scratch) == [1, 2, 3, 4, 5]
+    assert most[0] == side_by_side
 
 
 def test_a_failing_piece_rolls_back_alone(scratch: Engine) -> None:
