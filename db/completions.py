@@ -87,20 +87,21 @@ def _target(*extra: Any) -> Raw:
 
 
 # On the driver's cursor (`db.raw`): reporting a session done is the most
-# frequent write. The session's blocks are read only when its slugs are needed.
+# frequent write. The session's blocks are read only when its slugs are
+# needed (on PostgreSQL a batch reads them ahead with the rest: `_PG_TARGETS`).
 _BLOCKS = type_coerce(_SESSIONS.c.blocks, Text)
 _TARGET = _target()
 _TARGET_WITH_BLOCKS = _target(_BLOCKS)
 # PostgreSQL: a batch's targets, with their blocks, in one statement, each row
 # led by its (user id, session id): a statement of its own each, pipelined,
 # cost a flush and a poll of the socket per target, and a result to read.
-_PAIRS = ARRAY(String)
+_IDS = ARRAY(String)
 _PG_TARGETS = Raw(
     _targets(_BLOCKS, _SESSIONS.c.user_id, _SESSIONS.c.id).where(
         tuple_(_SESSIONS.c.user_id, _SESSIONS.c.id).in_(
             select(
-                func.unnest(bindparam("user_ids", type_=_PAIRS)),
-                func.unnest(bindparam("session_ids", type_=_PAIRS)),
+                func.unnest(bindparam("user_ids", type_=_IDS)),
+                func.unnest(bindparam("session_ids", type_=_IDS)),
             )
         )
     )

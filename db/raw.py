@@ -70,7 +70,8 @@ class _Compiled:
 
     def rows_at_once(self) -> _RowsAtOnce | None:
         """The statement's form for many rows of parameters at once, if it
-        has one (`_RowsAtOnce`); for named parameters (PostgreSQL's)."""
+        has one (`_RowsAtOnce`): for psycopg's named parameters only, so
+        never on SQLite (positional)."""
         return None if self.positional else _rows_at_once(self.sql)
 
     def row(self, found: Sequence[Any]) -> tuple[Any, ...]:
@@ -260,7 +261,7 @@ class Raw:
 
     def _run_many(self, dialect: Dialect, driver: Any, parameters: list[Any]) -> None:
         compiled = self.compiled(dialect)
-        at_once = compiled.rows_at_once() if dialect.name == "postgresql" else None
+        at_once = compiled.rows_at_once()
         if at_once is not None and len(parameters) > 1:
             _run_at_once(dialect, driver, at_once, parameters)
             return
