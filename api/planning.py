@@ -191,7 +191,7 @@ def serve_week(
         plan, stored = _keep_stored(
             session, person_id=person.id, plan=plan, stored=reads.week, today=today, now=now
         )
-    _record_stage(session, user_id=person.id, stage=stage, now=now)
+    _record_stage(session, user_id=person.id, stage=stage, read=reads.stage, now=now)
     return ServedWeek(public_plan(plan, preview=not begun), stored)
 
 
@@ -212,7 +212,7 @@ def serve_progress(session: Session, *, user: User | Person, now: datetime) -> P
         history=reads.history,
         episodes=reads.episodes,
     )
-    _record_stage(session, user_id=person.id, stage=result.stage, now=now)
+    _record_stage(session, user_id=person.id, stage=result.stage, read=reads.stage, now=now)
     return result
 
 
@@ -298,10 +298,16 @@ def _to_store(
 
 
 def _record_stage(
-    session: Session, *, user_id: str, stage: programs.StageProgress | None, now: datetime
+    session: Session,
+    *,
+    user_id: str,
+    stage: programs.StageProgress | None,
+    read: stage_store.StageReads,
+    now: datetime,
 ) -> None:
-    """Record a stage change when the stage moved."""
+    """Record a stage change when the stage moved (`read`: what
+    `plan_store.planning_reads` read for it)."""
     if stage is not None:
         stage_store.record_stage(
-            session, user_id=user_id, stage=stage.number, since=stage.since, now=now
+            session, user_id=user_id, stage=stage.number, since=stage.since, now=now, read=read
         )

@@ -27,6 +27,7 @@ from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
 from db.raw import Raw, pipeline, read_together
+from db.stages import StageReads, stage_reads, stage_reads_of
 from db.tables import Completion, PlannedSessionRow, User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
@@ -273,21 +274,27 @@ class PlanningReads:
     history: list[LogEntry]
     # The week's stored sessions (`week_sessions`), when asked for.
     week: list[WeekSession] | None
+    # What recording the stage the plan reaches reads first, the person's
+    # row locked (`db.stages.record_stage`).
+    stage: StageReads
 
 
 def planning_reads(session: Session, *, user_id: str, week: str | None) -> PlanningReads:
     """The person's episodes and history (`db.episodes.list_reports`,
-    `load_history`) and, given a week, its stored sessions (`week_sessions`):
-    read together, one round trip on PostgreSQL instead of three."""
+    `load_history`), what recording their stage reads (`db.stages.stage_reads`,
+    which locks the person's row until the transaction ends) and, given a
+    week, its stored sessions (`week_sessions`): read together, one round
+    trip on PostgreSQL instead of four."""
     params = {"user_id": user_id}
-    reads = [(episode_store.REPORTS, params), (_HISTORY, params)]
+    reads = [(episode_store.REPORTS, params), (_HISTORY, params), *stage_reads(user_id)]
     if week is not None:
         reads.append((_WEEK, {"user_id": user_id, "week": week}))
     found = read_together(session, reads)
     return PlanningReads(
         episodes=episode_store.reports_of(found[0]),
         history=_history_of(found[1]),
-        week=None if week is None else _week_of(session, found[2]),
+        week=None if week is None else _week_of(session, found[4]),
+        stage=stage_reads_of(found[2], found[3]),
     )
 
 

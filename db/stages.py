@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select
 from sqlmodel import Session, SQLModel
@@ -32,25 +35,57 @@ _LATEST_STAGE = Raw(
 _INSERT_STAGE = Raw(insert(_STAGES))
 
 
+@dataclass(frozen=True, slots=True)
+class StageReads:
+    """What `record_stage` reads before it writes: the person (client id,
+    external id; None if there is no such person), locked, and their latest
+    stage (None before the first). `planning_reads` reads it ahead with the
+    rest, in the same round trip."""
+
+    person: tuple[str, str] | None
+    latest: int | None
+
+
+def stage_reads(user_id: str) -> list[tuple[Raw, dict[str, Any]]]:
+    """The statements behind `StageReads`, in the order they must run: the
+    lock is held before the latest row is read (`read_together`)."""
+    params = {"user_id": user_id}
+    return [(_LOCK_USER, params), (_LATEST_STAGE, params)]
+
+
+def stage_reads_of(people: Sequence[Sequence[Any]], latest: Sequence[Sequence[Any]]) -> StageReads:
+    """`StageReads` from the rows of `stage_reads`' statements."""
+    return StageReads(
+        person=(people[0][0], people[0][1]) if people else None,
+        latest=latest[0][0] if latest else None,
+    )
+
+
 def record_stage(
-    session: Session, *, user_id: str, stage: int, since: date, now: datetime
+    session: Session,
+    *,
+    user_id: str,
+    stage: int,
+    since: date,
+    now: datetime,
+    read: StageReads | None = None,
 ) -> StageChange | None:
     """Insert a row when `stage` differs from the latest one, and emit
-    `stage.changed`; the new row, if any."""
+    `stage.changed`; the new row, if any. `read`: what `stage_reads` read
+    earlier in this transaction, its lock still held (otherwise read now)."""
     # Two requests for one person would both see the same latest row and record
     # the change twice: lock the person first (PostgreSQL; a SQLite transaction
-    # holds the write lock already).
-    # The server runs them in order: the lock is held before the latest row
-    # is read; both take one round trip.
-    params = {"user_id": user_id}
-    people, latest = read_together(session, [(_LOCK_USER, params), (_LATEST_STAGE, params)])
-    if not people:
+    # holds the write lock already). The server runs both reads in order, in
+    # one round trip.
+    if read is None:
+        read = stage_reads_of(*read_together(session, stage_reads(user_id)))
+    if read.person is None:
         raise NotFound("user", user_id)
-    if latest and latest[0][0] == stage:
+    if read.latest == stage:
         return None
     change = StageChange(id=new_id(), user_id=user_id, stage=stage, since=since, recorded_at=now)
     _INSERT_STAGE.run(session, change.model_dump())
-    client_id, external_id = people[0]
+    client_id, external_id = read.person
     outbox.emit_about(
         session,
         client_id=client_id,

@@ -3,15 +3,22 @@
 in for."""
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
+import psycopg
+import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from db import completions, episodes, plans, stages
+from db.engine import make_engine
+from db.errors import NotFound
+from db.migrate import upgrade
 from db.tables import StageChange
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
 from programs import Logged, Pains, RedFlag, SessionLog
-from tests.conftest import NOW
+from tests.conftest import NOW, postgres_database
 from tests.db.test_repositories import new_user, planned, store
 
 
@@ -164,3 +171,71 @@ def test_a_stage_is_recorded_against_the_latest_one(session: Session) -> None:
             now=NOW + timedelta(days=days),
         )
     assert recorded() == [(1, date(2026, 11, 2)), (2, date(2026, 11, 9)), (1, date(2026, 11, 16))]
+
+
+def test_planning_reads_read_what_recording_the_stage_reads(session: Session) -> None:
+    user = new_user(session, external_id="stage-reader")
+    first = plans.planning_reads(session, user_id=user.id, week=None).stage
+    assert first == stages.StageReads(person=(user.client_id, "stage-reader"), latest=None)
+    stages.record_stage(session, user_id=user.id, stage=2, since=date(2026, 11, 9), now=NOW)
+    assert plans.planning_reads(session, user_id=user.id, week="2026-W47").stage.latest == 2
+    nobody = plans.planning_reads(session, user_id="nobody", week=None).stage
+    assert nobody == stages.StageReads(person=None, latest=None)
+
+
+def test_a_stage_read_ahead_is_not_read_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = new_user(session, external_id="read-ahead")
+    read = plans.planning_reads(session, user_id=user.id, week=None).stage
+
+    def read_again(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("read again")
+
+    monkeypatch.setattr(stages, "read_together", read_again)
+    since = date(2026, 11, 2)
+    change = stages.record_stage(session, user_id=user.id, stage=1, since=since, now=NOW, read=read)
+    assert change is not None
+    assert (change.stage, change.since) == (1, since)
+    # Read once more after the change: the same stage is not recorded twice.
+    again = plans.planning_reads(session, user_id=user.id, week=None).stage
+    assert again.latest == 1
+    assert (
+        stages.record_stage(session, user_id=user.id, stage=1, since=since, now=NOW, read=again)
+        is None
+    )
+    with pytest.raises(NotFound):
+        stages.record_stage(
+            session,
+            user_id="nobody",
+            stage=1,
+            since=since,
+            now=NOW,
+            read=stages.StageReads(person=None, latest=None),
+        )
+
+
+@pytest.mark.postgres
+def test_planning_reads_lock_the_person_until_the_transaction_ends(
+    postgres_admin_url: str,
+) -> None:
+    """Two first serves for one person both read the latest stage: the
+    second waits for the first's lock, and so sees the stage it recorded."""
+    lock = "SELECT id FROM users WHERE id = %(id)s FOR NO KEY UPDATE NOWAIT"
+    with postgres_database(postgres_admin_url) as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            with Session(engine) as setup:
+                user_id = new_user(setup).id
+                setup.commit()
+            with Session(engine) as planning:
+                plans.planning_reads(planning, user_id=user_id, week=None)
+                with engine.connect() as other, pytest.raises(OperationalError) as held:
+                    other.exec_driver_sql(lock, {"id": user_id})
+                assert isinstance(held.value.orig, psycopg.errors.LockNotAvailable)
+                planning.rollback()
+            with engine.connect() as other:
+                assert other.exec_driver_sql(lock, {"id": user_id}).all() == [(user_id,)]
+        finally:
+            engine.dispose()
