@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from db import clients, completions, episodes, plans, stages, users
+from db import changes, clients, completions, episodes, plans, stages, users
 from db.errors import Conflict, NotFound
 from db.plans import SessionToStore
 from db.tables import (
@@ -150,6 +150,47 @@ def test_a_week_is_stored_once(session: Session) -> None:
     stored = plans.load_week(session, user_id=user.id, week="2026-W47")
     assert [item.row.id for item in stored] == ["a", "b"]
     assert stored[0].planned == first[0].planned
+
+
+def test_a_stored_week_keeps_every_column_of_its_sessions(session: Session) -> None:
+    """Each stored session keeps its place in the week, its volumes and its
+    times, whatever the backend's way of writing them."""
+    user = new_user(session)
+    items = [
+        planned("b", date(2026, 11, 18)),
+        planned("a", date(2026, 11, 16), eased=True),
+        SessionToStore(
+            planned=planned("c", date(2026, 11, 20)).planned,
+            aerobic_minutes=25,
+            strength_seconds=0,
+        ),
+    ]
+    assert store(session, user.id, "2026-W47", *items)
+    assert changes.user_topic(user.id) in changes.announced(session)
+    rows = session.exec(
+        select(PlannedSessionRow)
+        .where(PlannedSessionRow.user_id == user.id)
+        .order_by(col(PlannedSessionRow.position))
+    ).all()
+    assert [
+        (row.id, row.week, row.date, row.position, row.eased, row.aerobic_minutes) for row in rows
+    ] == [
+        ("b", "2026-W47", date(2026, 11, 18), 0, False, 10),
+        ("a", "2026-W47", date(2026, 11, 16), 1, True, 10),
+        ("c", "2026-W47", date(2026, 11, 20), 2, False, 25),
+    ]
+    assert [row.strength_seconds for row in rows] == [90, 90, 0]
+    assert {row.created_at for row in rows} == {row.updated_at for row in rows} == {NOW}
+    assert [
+        item.planned for item in plans.load_week(session, user_id=user.id, week="2026-W47")
+    ] == [
+        items[1].planned,
+        items[0].planned,
+        items[2].planned,
+    ]
+    week = session.get(StoredWeek, (user.id, "2026-W47"))
+    assert week is not None
+    assert week.stored_at == NOW
 
 
 def test_a_concurrent_first_store_loses_gracefully(engine: Engine) -> None:
