@@ -286,15 +286,17 @@ def planning_reads(session: Session, *, user_id: str, week: str | None) -> Plann
     week, its stored sessions (`week_sessions`): read together, one round
     trip on PostgreSQL instead of four."""
     params = {"user_id": user_id}
-    reads = [(episode_store.REPORTS, params), (_HISTORY, params), *stage_reads(user_id)]
+    # The lock first: the server runs the reads in order, so all of them see
+    # what a concurrent request for the person committed before letting go.
+    reads = [*stage_reads(user_id), (episode_store.REPORTS, params), (_HISTORY, params)]
     if week is not None:
         reads.append((_WEEK, {"user_id": user_id, "week": week}))
     found = read_together(session, reads)
     return PlanningReads(
-        episodes=episode_store.reports_of(found[0]),
-        history=_history_of(found[1]),
+        episodes=episode_store.reports_of(found[2]),
+        history=_history_of(found[3]),
         week=None if week is None else _week_of(session, found[4]),
-        stage=stage_reads_of(found[2], found[3]),
+        stage=stage_reads_of(found[0], found[1]),
     )
 
 
