@@ -86,12 +86,13 @@ PRIME_PASSES_PER_WORKER = 4
 # whole database's indexes: each request a person or session of its own, drawn
 # from everyone seeded (bench.seed mixes the fresh people in evenly).
 DEFAULT_LOAD_USERS = 10_000
-# First-time plans run at about 250-450 requests/s on this kind of machine,
-# completions at 600-1,600: fresh people for 800/s, at least 1,000 and at
-# most 40,000 (a 50 s run at 800/s; more is only disk and seeding time), and
-# open sessions for twice that. A run that outruns them says how often it
-# reused one (`wrapped`, shown as "pool reused"): then pass --fresh-users.
-FRESH_PER_SECOND = 800
+# First-time plans ran at 180-900 requests/s on the machines measured so far
+# (SQLite's with 7 weeks of history the fastest), completions at 600-2,000:
+# fresh people for 1,200/s, at least 1,000 and at most 40,000 (a 33 s run at
+# 1,200/s; more is only disk and seeding time), and open sessions for twice
+# that. A run that outruns them says how often it reused one (`wrapped`,
+# shown as "pool reused"): then pass --fresh-users.
+FRESH_PER_SECOND = 1_200
 MIN_FRESH_USERS = 1_000
 MAX_FRESH_USERS = 40_000
 # Open sessions offered to the completion PUTs: a random draw from all of them,
@@ -114,7 +115,7 @@ PACKAGES = (
 class Config:
     users: int = 10_000
     # People whose week was never fetched, one per first-time GET; None: enough
-    # for 800 first-time requests/s, between 1,000 and 40,000 (independent of
+    # for 1,200 first-time requests/s, between 1,000 and 40,000 (independent of
     # `users`, so that runs of different sizes differ only in `users`).
     fresh_users: int | None = None
     # The stored people the stored-plan and progress GETs rotate over (and

@@ -136,8 +136,8 @@ def test_the_defaults_scale_with_the_run_not_with_the_people() -> None:
     assert harness.Config(users=1_000, duration=5).sample == 1_000
     assert harness.Config(users=1_000, load_users=50).sample == 50
     # First-time plans: the same number of fresh people at every size.
-    assert harness.Config(users=100_000, duration=5).fresh == 4_000
-    assert harness.Config(users=1_000, duration=5).fresh == 4_000
+    assert harness.Config(users=100_000, duration=5).fresh == 6_000
+    assert harness.Config(users=1_000, duration=5).fresh == 6_000
     assert harness.Config(duration=0.5).fresh == harness.MIN_FRESH_USERS
     assert harness.Config(duration=3_600).fresh == harness.MAX_FRESH_USERS
     assert harness.Config(fresh_users=7).fresh == 7
