@@ -284,7 +284,7 @@ def planning_reads(session: Session, *, user_id: str, week: str | None) -> Plann
     `load_history`), what recording their stage reads (`db.stages.stage_reads`,
     which locks the person's row until the transaction ends) and, given a
     week, its stored sessions (`week_sessions`): read together, one round
-    trip on PostgreSQL instead of four."""
+    trip on PostgreSQL instead of one a statement."""
     params = {"user_id": user_id}
     # The lock first: the server runs the reads in order, so all of them see
     # what a concurrent request for the person committed before letting go.

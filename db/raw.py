@@ -146,11 +146,12 @@ def _rows_at_once(sql: str) -> _RowsAtOnce | None:
     if "'" in sql or "%%" in sql or " RETURNING " in sql:
         return None
     if sql.startswith("INSERT INTO ") and " DO UPDATE " not in sql:
-        start = sql.find(" VALUES (")
-        end = None if start < 0 else _closing(sql, start + len(" VALUES "))
+        found = sql.find(" VALUES (")
+        start = found + len(" VALUES ")  # where the row's parenthesis opens
+        end = None if found < 0 else _closing(sql, start)
         if end is None:
             return None
-        head, row, joint, tail = sql[: start + 8], sql[start + 8 : end + 1], ", ", sql[end + 1 :]
+        head, row, joint, tail = sql[:start], sql[start : end + 1], ", ", sql[end + 1 :]
     elif sql.startswith("SELECT ") and _FROM.search(sql) is None:
         head, row, joint, tail = "", sql, " UNION ALL ", ""
     else:
