@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -166,14 +166,72 @@ def serve_week(
 ) -> ServedWeek:
     """`serve_plan`, with the sessions' JSON when they were stored now."""
     today = local_date(person.timezone, now)
-    week = week or IsoWeek.of(today)
-    if week.weeks_since(IsoWeek.of(today)) > PREVIEW_WEEKS_AHEAD:
-        last = IsoWeek.of(today).shift(PREVIEW_WEEKS_AHEAD)
-        raise programs.InvalidWeek(f"{week}: plans can be previewed up to {last}")
-    begun = week.monday() <= today
+    the_week = _week_to_serve(week, today)
     # A week that has begun is stored once served: its stored sessions are
     # read with the rest (nothing below writes them before they are used).
-    reads = plan_store.planning_reads(session, user_id=person.id, week=str(week) if begun else None)
+    begun = the_week.monday() <= today
+    reads = plan_store.planning_reads(
+        session, user_id=person.id, week=str(the_week) if begun else None
+    )
+    return _served(session, person=person, week=week, reads=reads, now=now)
+
+
+def serve_week_of(
+    session: Session, *, client_id: str, user_id: str, week: IsoWeek | None, now: datetime
+) -> tuple[Person, ServedWeek]:
+    """`serve_week` for the client's user, not read yet: the person is read
+    with the plan's other reads (`db.plans.person_and_reads`), one round trip
+    fewer on PostgreSQL. Before the person's time zone is known, the week's
+    sessions are read for every week their today may fall in."""
+
+    def week_to_read(person: Person) -> str | None:
+        today = local_date(person.timezone, now)
+        the_week = _week_to_serve(week, today)
+        return str(the_week) if the_week.monday() <= today else None
+
+    person, reads = plan_store.person_and_reads(
+        session,
+        client_id=client_id,
+        user_id=user_id,
+        weeks=_weeks_begun_somewhere(week, now),
+        week_of=week_to_read,
+    )
+    return person, _served(session, person=person, week=week, reads=reads, now=now)
+
+
+def _weeks_begun_somewhere(week: IsoWeek | None, now: datetime) -> tuple[str, str] | None:
+    """The weeks (first, last) that may be `week` (None: this week) and have
+    begun, in some time zone: local dates lie within a day of UTC's."""
+    earliest = (now - timedelta(days=1)).astimezone(UTC).date()
+    latest = (now + timedelta(days=1)).astimezone(UTC).date()
+    if week is None:
+        return str(IsoWeek.of(earliest)), str(IsoWeek.of(latest))
+    return (str(week), str(week)) if week.monday() <= latest else None
+
+
+def _week_to_serve(week: IsoWeek | None, today: date) -> IsoWeek:
+    """`week` (default: this week), if it may be served on `today`."""
+    this_week = IsoWeek.of(today)
+    week = week or this_week
+    if week.weeks_since(this_week) > PREVIEW_WEEKS_AHEAD:
+        last = this_week.shift(PREVIEW_WEEKS_AHEAD)
+        raise programs.InvalidWeek(f"{week}: plans can be previewed up to {last}")
+    return week
+
+
+def _served(
+    session: Session,
+    *,
+    person: Person,
+    week: IsoWeek | None,
+    reads: plan_store.PlanningReads,
+    now: datetime,
+) -> ServedWeek:
+    """The plan for `week` from what `reads` read of the person: for a week
+    that has begun, `reads.week` holds its stored sessions."""
+    today = local_date(person.timezone, now)
+    week = _week_to_serve(week, today)
+    begun = week.monday() <= today
     episodes, history = reads.episodes, reads.history
     person = _set_start_once_ready(session, person=person, episodes=episodes, today=today, now=now)
     # The stage does not depend on whether the history holds this week's
@@ -203,12 +261,26 @@ def public_plan(plan: Plan, *, preview: bool) -> PlanPublic:
 
 def serve_progress(session: Session, *, user: User | Person, now: datetime) -> Progress:
     person = _person(user)
-    today = local_date(person.timezone, now)
     reads = plan_store.planning_reads(session, user_id=person.id, week=None)
+    return _progress(session, person=person, reads=reads, now=now)
+
+
+def serve_progress_of(session: Session, *, client_id: str, user_id: str, now: datetime) -> Progress:
+    """`serve_progress` for the client's user, not read yet: the person is
+    read with the other reads (`db.plans.person_and_reads`)."""
+    person, reads = plan_store.person_and_reads(
+        session, client_id=client_id, user_id=user_id, weeks=None, week_of=lambda _: None
+    )
+    return _progress(session, person=person, reads=reads, now=now)
+
+
+def _progress(
+    session: Session, *, person: Person, reads: plan_store.PlanningReads, now: datetime
+) -> Progress:
     result = programs.progress(
         person_id=person.id,
         profile=person.profile,
-        today=today,
+        today=local_date(person.timezone, now),
         history=reads.history,
         episodes=reads.episodes,
     )

@@ -121,8 +121,10 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
     the_week = week or IsoWeek.of(today)
 
     def serve(session: Session) -> planning.ServedWeek:
-        person = plan_store.find_person(session, client_id=ref.client_id, user_id=ref.id)
-        return planning.serve_week(session, person=person, week=week, now=now)
+        _person, served = planning.serve_week_of(
+            session, client_id=ref.client_id, user_id=ref.id, week=week, now=now
+        )
+        return served
 
     key = _plan_key(ref.id, the_week, today)
     compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today)
@@ -145,8 +147,9 @@ async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now:
     stamp = state.caches.stamp(topic)
 
     def work(session: Session) -> tuple[plan_store.Person, Body]:
-        person = plan_store.find_person(session, client_id=client_id, user_id=user_id)
-        served = planning.serve_week(session, person=person, week=None, now=now)
+        person, served = planning.serve_week_of(
+            session, client_id=client_id, user_id=user_id, week=None, now=now
+        )
         return person, plan_body(served)
 
     found: tuple[plan_store.Person, Body] = await state.plan_commit.run(work)
@@ -164,8 +167,7 @@ async def progress(state: State, *, ref: UserRef, now: datetime) -> Body:
     today = planning.local_date(ref.timezone, now)
 
     def serve(session: Session) -> Progress:
-        person = plan_store.find_person(session, client_id=ref.client_id, user_id=ref.id)
-        return planning.serve_progress(session, user=person, now=now)
+        return planning.serve_progress_of(session, client_id=ref.client_id, user_id=ref.id, now=now)
 
     key = ("progress", ref.id, today)
     compute_body = _served(state, serve, body_of, writes=False)

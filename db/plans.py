@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +27,7 @@ from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
 from db.raw import Raw, pipeline, read_together
-from db.stages import StageReads, stage_reads, stage_reads_of
+from db.stages import StageReads, latest_of, latest_stage_read, stage_reads, stage_reads_of
 from db.tables import Completion, PlannedSessionRow, User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
@@ -176,21 +176,49 @@ _INSERT_WEEK = {
     "sqlite": Raw(sqlite.insert(_WEEKS).on_conflict_do_nothing()),
     "postgresql": Raw(postgresql.insert(_WEEKS).on_conflict_do_nothing()),
 }
-_PERSON = Raw(
+_PERSON_COLUMNS = (
+    _USERS.c.id,
+    _USERS.c.client_id,
+    _USERS.c.external_id,
+    _USERS.c.timezone,
+    _USERS.c.program_start,
+    _USERS.c.program_start_given,
+    _USERS.c.training_days,
+    _USERS.c.session_minutes,
+    _USERS.c.fitness_level,
+    _USERS.c.equipment,
+    _USERS.c.aerobic_activities,
+    _USERS.c.birth_year,
+)
+_THE_CLIENTS_USER = (
+    _USERS.c.id == bindparam("user_id"),
+    _USERS.c.client_id == bindparam("client_id"),
+)
+_PERSON = Raw(select(*_PERSON_COLUMNS).where(*_THE_CLIENTS_USER))
+# The person, locked as `db.stages.stage_reads` locks them before recording a
+# stage (NO KEY UPDATE: rows referring to the person may be written meanwhile).
+_LOCKED_PERSON = Raw(
+    select(*_PERSON_COLUMNS).where(*_THE_CLIENTS_USER).with_for_update(key_share=True)
+)
+# `_WEEK` for the weeks from `first` to `last` (`YYYY-Www` sorts as weeks
+# do), each row led by its week.
+_WEEKS_FROM_TO = Raw(
     select(
-        _USERS.c.id,
-        _USERS.c.client_id,
-        _USERS.c.external_id,
-        _USERS.c.timezone,
-        _USERS.c.program_start,
-        _USERS.c.program_start_given,
-        _USERS.c.training_days,
-        _USERS.c.session_minutes,
-        _USERS.c.fitness_level,
-        _USERS.c.equipment,
-        _USERS.c.aerobic_activities,
-        _USERS.c.birth_year,
-    ).where(_USERS.c.id == bindparam("user_id"), _USERS.c.client_id == bindparam("client_id"))
+        _SESSIONS.c.week,
+        _SESSIONS.c.id,
+        _SESSIONS.c.date,
+        _COMPLETIONS.c.session_id,
+        cast(_SESSIONS.c.content, Text),
+        type_coerce(_SESSIONS.c.blocks, Text),
+    )
+    .select_from(_SESSIONS_WITH_COMPLETIONS)
+    .where(
+        _SESSIONS.c.user_id == bindparam("user_id"),
+        _SESSIONS.c.week >= bindparam("first"),
+        _SESSIONS.c.week <= bindparam("last"),
+    )
+    .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
+    sqlite_indexed_by={"planned_sessions": _WEEK_INDEX},
 )
 
 
@@ -298,6 +326,51 @@ def planning_reads(session: Session, *, user_id: str, week: str | None) -> Plann
         week=None if week is None else _week_of(session, found[4]),
         stage=stage_reads_of(found[0], found[1]),
     )
+
+
+def person_and_reads(
+    session: Session,
+    *,
+    client_id: str,
+    user_id: str,
+    weeks: tuple[str, str] | None,
+    week_of: Callable[[Person], str | None],
+) -> tuple[Person, PlanningReads]:
+    """`find_person` and `planning_reads` in one: the person is read with the
+    rest, locked (the lock `planning_reads` takes), in the same round trip
+    on PostgreSQL. NotFound as `find_person`.
+
+    Which week's sessions to read may depend on the person (their time zone
+    decides what this week is): `weeks` (first, last) are read with the
+    rest, and `week_of(person)` then picks the week wanted (None: none). A
+    week outside `weeks` is read on its own."""
+    params = {"user_id": user_id}
+    reads = [
+        (_LOCKED_PERSON, {"user_id": user_id, "client_id": client_id}),
+        latest_stage_read(user_id),
+        (episode_store.REPORTS, params),
+        (_HISTORY, params),
+    ]
+    if weeks is not None:
+        reads.append((_WEEKS_FROM_TO, {"user_id": user_id, "first": weeks[0], "last": weeks[1]}))
+    found = read_together(session, reads)
+    if not found[0]:
+        raise NotFound("user", user_id)
+    person = Person(*found[0][0])
+    week = week_of(person)
+    sessions = None
+    if week is not None:
+        if weeks is not None and weeks[0] <= week <= weeks[1]:
+            sessions = _week_of(session, [row[1:] for row in found[4] if row[0] == week])
+        else:
+            sessions = week_sessions(session, user_id=user_id, week=week)
+    reads_of_person = PlanningReads(
+        episodes=episode_store.reports_of(found[2]),
+        history=_history_of(found[3]),
+        week=sessions,
+        stage=StageReads(person=(person.client_id, person.external_id), latest=latest_of(found[1])),
+    )
+    return person, reads_of_person
 
 
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:

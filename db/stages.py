@@ -49,15 +49,25 @@ class StageReads:
 def stage_reads(user_id: str) -> list[tuple[Raw, dict[str, Any]]]:
     """The statements behind `StageReads`, in the order they must run: the
     lock is held before the latest row is read (`read_together`)."""
-    params = {"user_id": user_id}
-    return [(_LOCK_USER, params), (_LATEST_STAGE, params)]
+    return [(_LOCK_USER, {"user_id": user_id}), latest_stage_read(user_id)]
+
+
+def latest_stage_read(user_id: str) -> tuple[Raw, dict[str, Any]]:
+    """The statement behind `StageReads.latest`, for a caller that locks the
+    person's row itself (NO KEY UPDATE, as `stage_reads` does) just before."""
+    return _LATEST_STAGE, {"user_id": user_id}
+
+
+def latest_of(latest: Sequence[Sequence[Any]]) -> int | None:
+    """`StageReads.latest` from the rows of `latest_stage_read`'s statement."""
+    return latest[0][0] if latest else None
 
 
 def stage_reads_of(people: Sequence[Sequence[Any]], latest: Sequence[Sequence[Any]]) -> StageReads:
     """`StageReads` from the rows of `stage_reads`' statements."""
     return StageReads(
         person=(people[0][0], people[0][1]) if people else None,
-        latest=latest[0][0] if latest else None,
+        latest=latest_of(latest),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -158,3 +159,44 @@ def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactio
         again = quiet.get(f"/v1/users/{person}/plan", params={"week": "2026-W47"})
         assert again.status_code == 200
         assert again.content == body.content
+
+
+@pytest.mark.parametrize(
+    ("timezone", "now", "week"),
+    [
+        # Sunday in UTC, Monday of the next week on Kiritimati (UTC+14).
+        ("Pacific/Kiritimati", datetime(2026, 11, 22, 11, 0, tzinfo=UTC), "2026-W48"),
+        # Monday in UTC, still Sunday of the week before in UTC-12.
+        ("Etc/GMT+12", datetime(2026, 11, 23, 10, 0, tzinfo=UTC), "2026-W47"),
+        ("UTC", datetime(2026, 11, 23, 0, 0, tzinfo=UTC), "2026-W48"),
+    ],
+)
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_first_plan_stores_the_week_of_the_persons_own_today(
+    database_url: str, timezone: str, now: datetime, week: str, cached: bool
+) -> None:
+    """The person is read with the plan's other reads, before their time zone
+    is known: the week read ahead, and stored, is still theirs."""
+    with unlimited_api(database_url, now=now) as api:
+        user = api.user(timezone=timezone, program_start="2026-11-09")
+        caches: Caches = api.http.app.state.caches  # type: ignore[attr-defined]
+        if not cached:
+            caches.clear()
+        served = api.get(f"/v1/users/{user['id']}/plan")
+        assert served.status_code == 200
+        assert served.json()["week"] == week
+        assert served.json()["preview"] is False
+        engine: Engine = api.http.app.state.engine  # type: ignore[attr-defined]
+        with Session(engine) as session:
+            stored = plan_store.week_sessions(session, user_id=user["id"], week=week)
+            other_weeks = {str(IsoWeek.parse(week).shift(shift)) for shift in (-1, 1)}
+            elsewhere = [
+                plan_store.week_sessions(session, user_id=user["id"], week=other)
+                for other in other_weeks
+            ]
+        assert [item.id for item in stored] == [s["id"] for s in served.json()["sessions"]]
+        assert stored
+        assert elsewhere == [[], []]
+        caches.clear()
+        again = api.get(f"/v1/users/{user['id']}/plan")
+        assert again.content == served.content

@@ -14,7 +14,7 @@ from db import completions, episodes, plans, stages
 from db.engine import make_engine
 from db.errors import NotFound
 from db.migrate import upgrade
-from db.tables import StageChange
+from db.tables import StageChange, User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
 from programs import Logged, Pains, RedFlag, SessionLog
@@ -215,6 +215,59 @@ def test_a_stage_read_ahead_is_not_read_again(
         )
 
 
+def test_person_and_reads_read_what_find_person_and_planning_reads_read(
+    session: Session,
+) -> None:
+    user = new_user(session, external_id="all-at-once")
+    store(session, user.id, "2026-W47", planned("a", date(2026, 11, 16)))
+    store(session, user.id, "2026-W48", planned("b", date(2026, 11, 23)))
+    store(session, user.id, "2026-W49", planned("c", date(2026, 11, 30)))
+    report = CompletionReport(completed_at=NOW, pain_during=1, effort=2)
+    completions.put_completion(
+        session, user_id=user.id, session_id="b", report=report, notes=None, now=NOW
+    )
+    onset = EpisodeReport(onset_date=date(2026, 10, 1), pain_now=3, resolved_on=date(2026, 10, 5))
+    episodes.add_episode(session, user_id=user.id, report=onset, now=NOW)
+    stages.record_stage(session, user_id=user.id, stage=2, since=date(2026, 11, 9), now=NOW)
+    asked: list[plans.Person] = []
+
+    def week_of(person: plans.Person) -> str:
+        asked.append(person)
+        return "2026-W48"
+
+    # The week asked for lies among those read ahead; then one read outside them.
+    for weeks in [("2026-W48", "2026-W49"), ("2026-W47", "2026-W48"), ("2026-W50", "2026-W50")]:
+        person, read = plans.person_and_reads(
+            session, client_id=user.client_id, user_id=user.id, weeks=weeks, week_of=week_of
+        )
+        assert person == plans.find_person(session, client_id=user.client_id, user_id=user.id)
+        assert asked[-1] == person
+        expected = plans.planning_reads(session, user_id=user.id, week="2026-W48")
+        assert read == expected
+        assert [item.id for item in read.week or []] == ["b"]
+        assert read.week is not None
+        assert read.week[0].done
+        assert read.stage == stages.StageReads(person=(user.client_id, "all-at-once"), latest=2)
+        assert len(read.episodes) == 1
+        assert [log.session_id for log in read.history] == ["a", "b", "c"]
+    # No week read ahead, and none wanted.
+    person, read = plans.person_and_reads(
+        session, client_id=user.client_id, user_id=user.id, weeks=None, week_of=lambda _: None
+    )
+    assert read == plans.planning_reads(session, user_id=user.id, week=None)
+    assert read.week is None
+
+
+def test_person_and_reads_find_only_the_clients_user(session: Session) -> None:
+    user = new_user(session)
+    other = new_user(session, external_id="another").client_id
+    for client_id, user_id in [(other, user.id), (user.client_id, "nobody")]:
+        with pytest.raises(NotFound):
+            plans.person_and_reads(
+                session, client_id=client_id, user_id=user_id, weeks=None, week_of=lambda _: None
+            )
+
+
 @pytest.mark.postgres
 def test_planning_reads_lock_the_person_until_the_transaction_ends(
     postgres_admin_url: str,
@@ -229,13 +282,28 @@ def test_planning_reads_lock_the_person_until_the_transaction_ends(
             with Session(engine) as setup:
                 user_id = new_user(setup).id
                 setup.commit()
-            with Session(engine) as planning:
-                plans.planning_reads(planning, user_id=user_id, week=None)
-                with engine.connect() as other, pytest.raises(OperationalError) as held:
-                    other.exec_driver_sql(lock, {"id": user_id})
-                assert isinstance(held.value.orig, psycopg.errors.LockNotAvailable)
-                planning.rollback()
-            with engine.connect() as other:
-                assert other.exec_driver_sql(lock, {"id": user_id}).all() == [(user_id,)]
+                client_id = setup.get_one(User, user_id).client_id
+
+            def person_and_reads(planning: Session) -> object:
+                return plans.person_and_reads(
+                    planning,
+                    client_id=client_id,
+                    user_id=user_id,
+                    weeks=("2026-W47", "2026-W48"),
+                    week_of=lambda _: "2026-W47",
+                )
+
+            def planning_reads(planning: Session) -> object:
+                return plans.planning_reads(planning, user_id=user_id, week=None)
+
+            for read in (planning_reads, person_and_reads):
+                with Session(engine) as planning:
+                    read(planning)
+                    with engine.connect() as other, pytest.raises(OperationalError) as held:
+                        other.exec_driver_sql(lock, {"id": user_id})
+                    assert isinstance(held.value.orig, psycopg.errors.LockNotAvailable)
+                    planning.rollback()
+                with engine.connect() as other:
+                    assert other.exec_driver_sql(lock, {"id": user_id}).all() == [(user_id,)]
         finally:
             engine.dispose()
