@@ -190,15 +190,13 @@ _PERSON_COLUMNS = (
     _USERS.c.aerobic_activities,
     _USERS.c.birth_year,
 )
-_THE_CLIENTS_USER = (
-    _USERS.c.id == bindparam("user_id"),
-    _USERS.c.client_id == bindparam("client_id"),
-)
-_PERSON = Raw(select(*_PERSON_COLUMNS).where(*_THE_CLIENTS_USER))
-# The person, locked as `db.stages.stage_reads` locks them before recording a
-# stage (NO KEY UPDATE: rows referring to the person may be written meanwhile).
+# The client's user as planning reads them (`Person`), locked as
+# `db.stages.stage_reads` locks them before recording a stage (NO KEY UPDATE:
+# rows referring to the person may be written meanwhile).
 _LOCKED_PERSON = Raw(
-    select(*_PERSON_COLUMNS).where(*_THE_CLIENTS_USER).with_for_update(key_share=True)
+    select(*_PERSON_COLUMNS)
+    .where(_USERS.c.id == bindparam("user_id"), _USERS.c.client_id == bindparam("client_id"))
+    .with_for_update(key_share=True)
 )
 # `_WEEK` for the weeks from `first` to `last` (`YYYY-Www` sorts as weeks
 # do), each row led by its week.
@@ -231,15 +229,6 @@ def _with_completions() -> Select[PlannedSessionRow, Completion]:
             col(Completion.session_id) == col(PlannedSessionRow.id),
         ),
     )
-
-
-def find_person(session: Session, *, client_id: str, user_id: str) -> Person:
-    """The client's user as planning reads them; NotFound for an unknown id
-    and for another client's user alike (as `db.users.get_user`)."""
-    found = _PERSON.first(session, {"user_id": user_id, "client_id": client_id})
-    if found is None:
-        raise NotFound("user", user_id)
-    return Person(*found)
 
 
 def person_of(user: User) -> Person:
@@ -336,9 +325,11 @@ def person_and_reads(
     weeks: tuple[str, str] | None,
     week_of: Callable[[Person], str | None],
 ) -> tuple[Person, PlanningReads]:
-    """`find_person` and `planning_reads` in one: the person is read with the
-    rest, locked (the lock `planning_reads` takes), in the same round trip
-    on PostgreSQL. NotFound as `find_person`.
+    """The client's user as planning reads them, with what `planning_reads`
+    reads: the person is read first, locked (the lock `planning_reads`
+    takes), and the rest in the same round trip on PostgreSQL. NotFound for
+    an unknown id and for another client's user alike (as
+    `db.users.get_user`).
 
     Which week's sessions to read may depend on the person (their time zone
     decides what this week is): `weeks` (first, last) are read with the

@@ -215,7 +215,7 @@ def test_a_stage_read_ahead_is_not_read_again(
         )
 
 
-def test_person_and_reads_read_what_find_person_and_planning_reads_read(
+def test_person_and_reads_read_the_user_row_and_what_planning_reads_read(
     session: Session,
 ) -> None:
     user = new_user(session, external_id="all-at-once")
@@ -240,7 +240,7 @@ def test_person_and_reads_read_what_find_person_and_planning_reads_read(
         person, read = plans.person_and_reads(
             session, client_id=user.client_id, user_id=user.id, weeks=weeks, week_of=week_of
         )
-        assert person == plans.find_person(session, client_id=user.client_id, user_id=user.id)
+        assert person == plans.person_of(user)
         assert asked[-1] == person
         expected = plans.planning_reads(session, user_id=user.id, week="2026-W48")
         assert read == expected

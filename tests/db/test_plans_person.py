@@ -3,12 +3,10 @@ person, and a week stored once, as the ORM would read them."""
 
 from datetime import date
 
-import pytest
 from sqlmodel import Session, select
 
 from db import plans, users
 from db.blocks import digest_of
-from db.errors import NotFound
 from db.tables import PlannedSessionRow, SessionBlock
 from programs import Block, BlockType, PlannedSession, Profile, Weekday
 from tests.conftest import NOW
@@ -35,7 +33,9 @@ def test_a_person_reads_as_their_user_row(session: Session) -> None:
         program_start_given=True,
         now=NOW,
     )
-    person = plans.find_person(session, client_id=client_id, user_id=user.id)
+    person, _reads = plans.person_and_reads(
+        session, client_id=client_id, user_id=user.id, weeks=None, week_of=lambda _: None
+    )
     assert person == plans.person_of(user)
     assert (person.external_id, person.timezone, person.program_start_given) == (
         "p-1",
@@ -43,14 +43,6 @@ def test_a_person_reads_as_their_user_row(session: Session) -> None:
         True,
     )
     assert person.profile == users.profile_of(user) == profile
-
-
-def test_another_clients_person_is_not_found(session: Session) -> None:
-    user = new_user(session)
-    with pytest.raises(NotFound):
-        plans.find_person(session, client_id=new_client(session, "other"), user_id=user.id)
-    with pytest.raises(NotFound):
-        plans.find_person(session, client_id=user.client_id, user_id="nobody")
 
 
 def test_stored_content_is_the_sessions_json_and_reads_back_alike(session: Session) -> None:
