@@ -193,15 +193,16 @@ def serve_week_of(
         session,
         client_id=client_id,
         user_id=user_id,
-        weeks=_weeks_begun_somewhere(week, now),
+        weeks=weeks_begun_somewhere(week, now),
         week_of=week_to_read,
     )
     return person, _served(session, person=person, week=week, reads=reads, now=now)
 
 
-def _weeks_begun_somewhere(week: IsoWeek | None, now: datetime) -> tuple[str, str] | None:
+def weeks_begun_somewhere(week: IsoWeek | None, now: datetime) -> tuple[str, str] | None:
     """The weeks (first, last) that may be `week` (None: this week) and have
-    begun, in some time zone: local dates lie within a day of UTC's."""
+    begun at `now`, in some time zone (local dates lie within a day of
+    UTC's); None when there is none."""
     earliest = (now - timedelta(days=1)).astimezone(UTC).date()
     latest = (now + timedelta(days=1)).astimezone(UTC).date()
     if week is None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
@@ -201,3 +204,30 @@ def test_a_first_plan_stores_the_week_of_the_persons_own_today(
         caches.clear()
         again = api.get(f"/v1/users/{user['id']}/plan")
         assert again.content == served.content
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    now=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    timezone=st.sampled_from(sorted(available_timezones())),
+    ahead=st.integers(min_value=-3, max_value=3),
+)
+def test_the_weeks_read_ahead_hold_the_persons_week_in_every_time_zone(
+    now: datetime, timezone: str, ahead: int
+) -> None:
+    """The person's week is then read with the rest, not on its own."""
+    today = planning.local_date(timezone, now)
+    this_week = IsoWeek.of(today)
+    weeks = planning.weeks_begun_somewhere(None, now)
+    assert weeks is not None
+    assert weeks[0] <= str(this_week) <= weeks[1]
+    assert IsoWeek.parse(weeks[1]).weeks_since(IsoWeek.parse(weeks[0])) <= 1
+    asked = this_week.shift(ahead)
+    span = planning.weeks_begun_somewhere(asked, now)
+    assert span in (None, (str(asked), str(asked)))
+    if asked.monday() <= today:  # begun here: read ahead
+        assert span is not None
+    if asked.monday() > (now + timedelta(days=1)).date():  # begun nowhere yet
+        assert span is None
