@@ -10,6 +10,7 @@ from typing import Any
 from pydantic_core import from_json
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Select,
     Table,
     Text,
@@ -135,19 +136,28 @@ _WEEK_INDEX = "ix_planned_sessions_user_id_week"
 # the history index, which finds the person's sessions of every week and
 # reads each one's table row to test its week, so the read grew with the
 # person's history (a first-time plan read 40-odd rows to find none).
-_WEEK = Raw(
-    select(
-        _SESSIONS.c.id,
-        _SESSIONS.c.date,
-        _COMPLETIONS.c.session_id,
-        cast(_SESSIONS.c.content, Text),
-        type_coerce(_SESSIONS.c.blocks, Text),
-    )
-    .select_from(_SESSIONS_WITH_COMPLETIONS)
-    .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.week == bindparam("week"))
-    .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
-    sqlite_indexed_by={"planned_sessions": _WEEK_INDEX},
+_WEEK_COLUMNS = (
+    _SESSIONS.c.id,
+    _SESSIONS.c.date,
+    _COMPLETIONS.c.session_id,
+    cast(_SESSIONS.c.content, Text),
+    type_coerce(_SESSIONS.c.blocks, Text),
 )
+
+
+def _week_read(*leading: ColumnElement[Any], weeks: ColumnElement[bool]) -> Raw:
+    """A person's sessions of the `weeks` asked for, as `_week_of` reads them
+    (after the `leading` columns), in date order."""
+    return Raw(
+        select(*leading, *_WEEK_COLUMNS)
+        .select_from(_SESSIONS_WITH_COMPLETIONS)
+        .where(_SESSIONS.c.user_id == bindparam("user_id"), weeks)
+        .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
+        sqlite_indexed_by={"planned_sessions": _WEEK_INDEX},
+    )
+
+
+_WEEK = _week_read(weeks=_SESSIONS.c.week == bindparam("week"))
 # The content and the blocks go in as the JSON text made here (SQLite keeps
 # it as given; PostgreSQL casts it to its json type): not dumped again by `json`.
 _SESSION_VALUES: dict[str, Any] = {
@@ -200,23 +210,9 @@ _LOCKED_PERSON = Raw(
 )
 # `_WEEK` for the weeks from `first` to `last` (`YYYY-Www` sorts as weeks
 # do), each row led by its week.
-_WEEKS_FROM_TO = Raw(
-    select(
-        _SESSIONS.c.week,
-        _SESSIONS.c.id,
-        _SESSIONS.c.date,
-        _COMPLETIONS.c.session_id,
-        cast(_SESSIONS.c.content, Text),
-        type_coerce(_SESSIONS.c.blocks, Text),
-    )
-    .select_from(_SESSIONS_WITH_COMPLETIONS)
-    .where(
-        _SESSIONS.c.user_id == bindparam("user_id"),
-        _SESSIONS.c.week >= bindparam("first"),
-        _SESSIONS.c.week <= bindparam("last"),
-    )
-    .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
-    sqlite_indexed_by={"planned_sessions": _WEEK_INDEX},
+_WEEKS_FROM_TO = _week_read(
+    _SESSIONS.c.week,
+    weeks=and_(_SESSIONS.c.week >= bindparam("first"), _SESSIONS.c.week <= bindparam("last")),
 )
 
 
