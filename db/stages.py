@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, literal_column, select
 from sqlmodel import Session, SQLModel
 
 from db import outbox
@@ -30,7 +30,7 @@ _LATEST_STAGE = Raw(
     select(_STAGES.c.stage)
     .where(_STAGES.c.user_id == bindparam("user_id"))
     .order_by(_STAGES.c.recorded_at.desc(), _STAGES.c.since.desc())
-    .limit(1)
+    .limit(literal_column("1"))
 )
 _INSERT_STAGE = Raw(insert(_STAGES))
 
