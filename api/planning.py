@@ -169,11 +169,10 @@ def serve_week(
     the_week = _week_to_serve(week, today)
     # A week that has begun is stored once served: its stored sessions are
     # read with the rest (nothing below writes them before they are used).
-    begun = the_week.monday() <= today
     reads = plan_store.planning_reads(
-        session, user_id=person.id, week=str(the_week) if begun else None
+        session, user_id=person.id, week=_stored_week(the_week, today)
     )
-    return _served(session, person=person, week=week, reads=reads, now=now)
+    return _served(session, person=person, week=the_week, today=today, reads=reads, now=now)
 
 
 def serve_week_of(
@@ -183,11 +182,14 @@ def serve_week_of(
     with the plan's other reads (`db.plans.person_and_reads`), one round trip
     fewer on PostgreSQL. Before the person's time zone is known, the week's
     sessions are read for every week their today may fall in."""
+    # The person's today and the week served, worked out once the person is read.
+    picked: list[tuple[date, IsoWeek]] = []
 
     def week_to_read(person: Person) -> str | None:
         today = local_date(person.timezone, now)
         the_week = _week_to_serve(week, today)
-        return str(the_week) if the_week.monday() <= today else None
+        picked.append((today, the_week))
+        return _stored_week(the_week, today)
 
     person, reads = plan_store.person_and_reads(
         session,
@@ -196,7 +198,15 @@ def serve_week_of(
         weeks=weeks_begun_somewhere(week, now),
         week_of=week_to_read,
     )
-    return person, _served(session, person=person, week=week, reads=reads, now=now)
+    today, the_week = picked[0]
+    served = _served(session, person=person, week=the_week, today=today, reads=reads, now=now)
+    return person, served
+
+
+def _stored_week(week: IsoWeek, today: date) -> str | None:
+    """`week`, if it has begun on `today` (so its sessions are stored once
+    served); None otherwise."""
+    return str(week) if week.monday() <= today else None
 
 
 def weeks_begun_somewhere(week: IsoWeek | None, now: datetime) -> tuple[str, str] | None:
@@ -224,14 +234,13 @@ def _served(
     session: Session,
     *,
     person: Person,
-    week: IsoWeek | None,
+    week: IsoWeek,
+    today: date,
     reads: plan_store.PlanningReads,
     now: datetime,
 ) -> ServedWeek:
-    """The plan for `week` from what `reads` read of the person: for a week
-    that has begun, `reads.week` holds its stored sessions."""
-    today = local_date(person.timezone, now)
-    week = _week_to_serve(week, today)
+    """The plan for `week` on the person's `today` from what `reads` read of
+    them: for a week that has begun, `reads.week` holds its stored sessions."""
     begun = week.monday() <= today
     episodes, history = reads.episodes, reads.history
     person = _set_start_once_ready(session, person=person, episodes=episodes, today=today, now=now)

@@ -28,7 +28,7 @@ from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
 from db.raw import Raw, pipeline, read_together
-from db.stages import StageReads, latest_of, latest_stage_read, stage_reads, stage_reads_of
+from db.stages import StageReads, latest_of, latest_stage_read, lock_read, stage_reads_of
 from db.tables import Completion, PlannedSessionRow, User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
@@ -298,16 +298,10 @@ def planning_reads(session: Session, *, user_id: str, week: str | None) -> Plann
     which locks the person's row until the transaction ends) and, given a
     week, its stored sessions (`week_sessions`): read together, one round
     trip on PostgreSQL instead of one a statement."""
-    params = {"user_id": user_id}
-    # The lock first: the server runs the reads in order, so all of them see
-    # what a concurrent request for the person committed before letting go.
-    reads = [*stage_reads(user_id), (episode_store.REPORTS, params), (_HISTORY, params)]
-    if week is not None:
-        reads.append((_WEEK, {"user_id": user_id, "week": week}))
-    found = read_together(session, reads)
-    return PlanningReads(
-        episodes=episode_store.reports_of(found[2]),
-        history=_history_of(found[3]),
+    week_read = None if week is None else (_WEEK, {"user_id": user_id, "week": week})
+    found = _read_for_planning(session, user_id=user_id, lock=lock_read(user_id), week=week_read)
+    return _planning_reads_of(
+        found,
         week=None if week is None else _week_of(session, found[4]),
         stage=stage_reads_of(found[0], found[1]),
     )
@@ -331,16 +325,11 @@ def person_and_reads(
     decides what this week is): `weeks` (first, last) are read with the
     rest, and `week_of(person)` then picks the week wanted (None: none). A
     week outside `weeks` is read on its own."""
-    params = {"user_id": user_id}
-    reads = [
-        (_LOCKED_PERSON, {"user_id": user_id, "client_id": client_id}),
-        latest_stage_read(user_id),
-        (episode_store.REPORTS, params),
-        (_HISTORY, params),
-    ]
+    lock = (_LOCKED_PERSON, {"user_id": user_id, "client_id": client_id})
+    week_read = None
     if weeks is not None:
-        reads.append((_WEEKS_FROM_TO, {"user_id": user_id, "first": weeks[0], "last": weeks[1]}))
-    found = read_together(session, reads)
+        week_read = (_WEEKS_FROM_TO, {"user_id": user_id, "first": weeks[0], "last": weeks[1]})
+    found = _read_for_planning(session, user_id=user_id, lock=lock, week=week_read)
     if not found[0]:
         raise NotFound("user", user_id)
     person = Person(*found[0][0])
@@ -351,13 +340,38 @@ def person_and_reads(
             sessions = _week_of(session, [row[1:] for row in found[4] if row[0] == week])
         else:
             sessions = week_sessions(session, user_id=user_id, week=week)
-    reads_of_person = PlanningReads(
+    stage = StageReads(person=(person.client_id, person.external_id), latest=latest_of(found[1]))
+    return person, _planning_reads_of(found, week=sessions, stage=stage)
+
+
+_Read = tuple[Raw, dict[str, Any]]
+
+
+def _read_for_planning(
+    session: Session, *, user_id: str, lock: _Read, week: _Read | None
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of `lock` (a read that locks the person's row), the latest
+    stage, the episodes, the history and `week`'s read, if any: sent
+    together, one round trip on PostgreSQL. The lock goes first: the server
+    runs the reads in order, so all of them see what a concurrent request
+    for the person committed before letting go."""
+    params = {"user_id": user_id}
+    reads = [lock, latest_stage_read(user_id), (episode_store.REPORTS, params), (_HISTORY, params)]
+    if week is not None:
+        reads.append(week)
+    return read_together(session, reads)
+
+
+def _planning_reads_of(
+    found: list[list[tuple[Any, ...]]], *, week: list[WeekSession] | None, stage: StageReads
+) -> PlanningReads:
+    """`PlanningReads` from `_read_for_planning`'s rows."""
+    return PlanningReads(
         episodes=episode_store.reports_of(found[2]),
         history=_history_of(found[3]),
-        week=sessions,
-        stage=StageReads(person=(person.client_id, person.external_id), latest=latest_of(found[1])),
+        week=week,
+        stage=stage,
     )
-    return person, reads_of_person
 
 
 def load_week(session: Session, *, user_id: str, week: str) -> list[StoredSession]:

@@ -49,7 +49,13 @@ class StageReads:
 def stage_reads(user_id: str) -> list[tuple[Raw, dict[str, Any]]]:
     """The statements behind `StageReads`, in the order they must run: the
     lock is held before the latest row is read (`read_together`)."""
-    return [(_LOCK_USER, {"user_id": user_id}), latest_stage_read(user_id)]
+    return [lock_read(user_id), latest_stage_read(user_id)]
+
+
+def lock_read(user_id: str) -> tuple[Raw, dict[str, Any]]:
+    """The statement behind `StageReads.person`: the person's client and
+    external ids, their row locked (NO KEY UPDATE) until the transaction ends."""
+    return _LOCK_USER, {"user_id": user_id}
 
 
 def latest_stage_read(user_id: str) -> tuple[Raw, dict[str, Any]]:
