@@ -36,6 +36,7 @@ from api.routes import webhooks as webhook_routes
 from api.settings import Settings, get_settings
 from api.webhooks.worker import BackgroundWorker, WorkerConfig
 from db import completions as completion_store
+from db import plans as plan_store
 from db.changes import watcher_for
 from db.engine import PG_CONNECT_TIMEOUT_S, checkpointer_for, make_engine
 from db.migrate import upgrade
@@ -171,8 +172,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.group_commit = GroupCommit(
         app.state, defers_sends=True, read_ahead=completion_store.read_targets, concurrent=1
     )
-    # So do the first serves of weeks that have begun, which store them.
-    app.state.plan_commit = GroupCommit(app.state, pipelined=False)
+    # So do the first serves of weeks that have begun, which store them; on
+    # PostgreSQL a batch reads what its people's plans need all at once.
+    app.state.plan_commit = GroupCommit(
+        app.state, pipelined=False, read_ahead=plan_store.read_ahead
+    )
     errors.install(app)
     hot.install(app)
     middleware.install(app, settings)

@@ -203,6 +203,14 @@ def serve_week_of(
     return person, served
 
 
+def read_ahead_hint(
+    *, client_id: str, user_id: str, week: IsoWeek | None, now: datetime
+) -> plan_store.PlanHint:
+    """What `serve_week_of` will read of the client's user, for the batch
+    that runs it to read ahead with others' (`db.plans.read_ahead`)."""
+    return plan_store.PlanHint(client_id, user_id, weeks_begun_somewhere(week, now))
+
+
 def _stored_week(week: IsoWeek, today: date) -> str | None:
     """`week`, if it has begun on `today` (so its sessions are stored once
     served); None otherwise."""

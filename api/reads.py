@@ -85,7 +85,12 @@ _NO_SESSIONS = b'"sessions":[]'
 
 
 def _served(
-    state: State, serve: Callable[[Session], T], render: Callable[[T], Body], *, writes: bool
+    state: State,
+    serve: Callable[[Session], T],
+    render: Callable[[T], Body],
+    *,
+    writes: bool,
+    hint: plan_store.PlanHint | None = None,
 ) -> Callable[[], Awaitable[Body]]:
     """What `serve` answers, rendered, from one transaction on a thread.
 
@@ -94,7 +99,8 @@ def _served(
     with others that arrive with it (`api.batching`, `state.plan_commit`).
     Other work (a preview, progress) usually writes nothing, so it need not
     queue for SQLite's write lock: it reads first, and runs again as a writer
-    only if it does write and another writer won the race."""
+    only if it does write and another writer won the race. `hint`: what
+    `serve` will read, for a writer's batch to read ahead."""
 
     def work(session: Session) -> Body:
         return render(serve(session))
@@ -110,7 +116,7 @@ def _served(
             except OperationalError as error:
                 if not lost_write_race(error):
                     raise
-        body: Body = await state.plan_commit.run(work)
+        body: Body = await state.plan_commit.run(work, hint=hint)
         return body
 
     return compute_body
@@ -127,7 +133,8 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
         return served
 
     key = _plan_key(ref.id, the_week, today)
-    compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today)
+    hint = planning.read_ahead_hint(client_id=ref.client_id, user_id=ref.id, week=week, now=now)
+    compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today, hint=hint)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 
@@ -152,7 +159,8 @@ async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now:
         )
         return person, plan_body(served)
 
-    found: tuple[plan_store.Person, Body] = await state.plan_commit.run(work)
+    hint = planning.read_ahead_hint(client_id=client_id, user_id=user_id, week=None, now=now)
+    found: tuple[plan_store.Person, Body] = await state.plan_commit.run(work, hint=hint)
     person, body = found
     today = planning.local_date(person.timezone, now)
     ref = UserRef(id=person.id, client_id=person.client_id, timezone=person.timezone)

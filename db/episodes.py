@@ -13,23 +13,31 @@ from sqlmodel import Session, SQLModel, col, select
 from db import changes
 from db.errors import NotFound
 from db.locking import lock_row
-from db.raw import Raw
+from db.raw import Raw, any_of
 from db.tables import Episode
 from programs import Episode as EpisodeReport
 
 _EPISODES: Table = SQLModel.metadata.tables["episodes"]
 # Built once, run on the driver's cursor (`db.raw`): on every plan, progress
 # and readiness (by user_id; `reports_of` its rows).
+_REPORTED = (
+    _EPISODES.c.onset_date,
+    _EPISODES.c.pain_now,
+    _EPISODES.c.red_flags,
+    _EPISODES.c.resolved_on,
+    _EPISODES.c.cleared_by_clinician,
+)
 REPORTS = Raw(
-    core_select(
-        _EPISODES.c.onset_date,
-        _EPISODES.c.pain_now,
-        _EPISODES.c.red_flags,
-        _EPISODES.c.resolved_on,
-        _EPISODES.c.cleared_by_clinician,
-    )
+    core_select(*_REPORTED)
     .where(_EPISODES.c.user_id == bindparam("user_id"))
     .order_by(_EPISODES.c.seq)
+)
+# PostgreSQL: `REPORTS` of the people in `user_ids` (an array), each row led
+# by the person's id, a person's rows together and in report order.
+MANY_REPORTS = Raw(
+    core_select(_EPISODES.c.user_id, *_REPORTED)
+    .where(any_of(_EPISODES.c.user_id, "user_ids"))
+    .order_by(_EPISODES.c.user_id, _EPISODES.c.seq)
 )
 
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import from_json
 from sqlalchemy import (
+    ARRAY,
     JSON,
     ColumnElement,
     Select,
+    String,
     Table,
     Text,
     bindparam,
     cast,
+    func,
     insert,
     select,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,8 +31,15 @@ from db import blocks, changes
 from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
-from db.raw import Raw, pipeline, read_together
-from db.stages import StageReads, latest_of, latest_stage_read, lock_read, stage_reads_of
+from db.raw import Raw, any_of, pipeline, read_together, transaction_memo
+from db.stages import (
+    LATEST_STAGES,
+    StageReads,
+    latest_of,
+    latest_stage_read,
+    lock_read,
+    stage_reads_of,
+)
 from db.tables import Completion, PlannedSessionRow, User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
@@ -115,16 +126,17 @@ _SESSIONS_WITH_COMPLETIONS = _SESSIONS.outerjoin(
 # as the driver gives it (`_history_of` reads it): with no column to
 # process, `Raw` hands the rows over as they come, instead of visiting every
 # value.
+_HISTORY_COLUMNS = (
+    _SESSIONS.c.id,
+    type_coerce(_SESSIONS.c.date, Text),
+    _SESSIONS.c.aerobic_minutes,
+    _COMPLETIONS.c.session_id,
+    _COMPLETIONS.c.pain_during,
+    _COMPLETIONS.c.pain_before,
+    _COMPLETIONS.c.pain_next_morning,
+)
 _HISTORY = Raw(
-    select(
-        _SESSIONS.c.id,
-        type_coerce(_SESSIONS.c.date, Text),
-        _SESSIONS.c.aerobic_minutes,
-        _COMPLETIONS.c.session_id,
-        _COMPLETIONS.c.pain_during,
-        _COMPLETIONS.c.pain_before,
-        _COMPLETIONS.c.pain_next_morning,
-    )
+    select(*_HISTORY_COLUMNS)
     .select_from(_SESSIONS_WITH_COMPLETIONS)
     .where(_SESSIONS.c.user_id == bindparam("user_id"))
     .order_by(_SESSIONS.c.date, _SESSIONS.c.position)
@@ -145,14 +157,23 @@ _WEEK_COLUMNS = (
 )
 
 
-def _week_read(*leading: ColumnElement[Any], weeks: ColumnElement[bool]) -> Raw:
+_ONE_PERSON = _SESSIONS.c.user_id == bindparam("user_id")
+
+
+def _week_read(
+    *leading: ColumnElement[Any],
+    weeks: ColumnElement[bool],
+    people: ColumnElement[bool] = _ONE_PERSON,
+) -> Raw:
     """A person's sessions of the `weeks` asked for, as `_week_of` reads them
-    (after the `leading` columns), in date order."""
+    (after the `leading` columns), in date order; for several `people`, a
+    person's rows together (led by their id)."""
+    order = () if people is _ONE_PERSON else (_SESSIONS.c.user_id,)
     return Raw(
         select(*leading, *_WEEK_COLUMNS)
         .select_from(_SESSIONS_WITH_COMPLETIONS)
-        .where(_SESSIONS.c.user_id == bindparam("user_id"), weeks)
-        .order_by(_SESSIONS.c.date, _SESSIONS.c.position),
+        .where(people, weeks)
+        .order_by(*order, _SESSIONS.c.date, _SESSIONS.c.position),
         sqlite_indexed_by={"planned_sessions": _WEEK_INDEX},
     )
 
@@ -210,9 +231,38 @@ _LOCKED_PERSON = Raw(
 )
 # `_WEEK` for the weeks from `first` to `last` (`YYYY-Www` sorts as weeks
 # do), each row led by its week.
-_WEEKS_FROM_TO = _week_read(
+_FROM_TO = and_(_SESSIONS.c.week >= bindparam("first"), _SESSIONS.c.week <= bindparam("last"))
+_WEEKS_FROM_TO = _week_read(_SESSIONS.c.week, weeks=_FROM_TO)
+
+# PostgreSQL: a batch's first serves read ahead (`read_ahead`), each
+# statement once for all its people (`user_ids`, an array) instead of once
+# a person, each row led by the person's id. The people are locked in the
+# order of their ids, so that two batches locking some of the same people
+# wait for each other rather than deadlock.
+_PEOPLE_AHEAD = Raw(
+    select(*_PERSON_COLUMNS)
+    .where(
+        tuple_(_USERS.c.id, _USERS.c.client_id).in_(
+            select(
+                func.unnest(bindparam("user_ids", type_=ARRAY(String))),
+                func.unnest(bindparam("client_ids", type_=ARRAY(String))),
+            )
+        )
+    )
+    .order_by(_USERS.c.id)
+    .with_for_update(key_share=True)
+)
+_HISTORY_AHEAD = Raw(
+    select(_SESSIONS.c.user_id, *_HISTORY_COLUMNS)
+    .select_from(_SESSIONS_WITH_COMPLETIONS)
+    .where(any_of(_SESSIONS.c.user_id, "user_ids"))
+    .order_by(_SESSIONS.c.user_id, _SESSIONS.c.date, _SESSIONS.c.position)
+)
+_WEEKS_AHEAD = _week_read(
+    _SESSIONS.c.user_id,
     _SESSIONS.c.week,
-    weeks=and_(_SESSIONS.c.week >= bindparam("first"), _SESSIONS.c.week <= bindparam("last")),
+    weeks=_FROM_TO,
+    people=any_of(_SESSIONS.c.user_id, "user_ids"),
 )
 
 
@@ -325,11 +375,16 @@ def person_and_reads(
     decides what this week is): `weeks` (first, last) are read with the
     rest, and `week_of(person)` then picks the week wanted (None: none). A
     week outside `weeks` is read on its own."""
-    lock = (_LOCKED_PERSON, {"user_id": user_id, "client_id": client_id})
-    week_read = None
-    if weeks is not None:
-        week_read = (_WEEKS_FROM_TO, {"user_id": user_id, "first": weeks[0], "last": weeks[1]})
-    found = _read_for_planning(session, user_id=user_id, lock=lock, week=week_read)
+    found = _read_ahead_for(session, client_id=client_id, user_id=user_id, weeks=weeks)
+    if found is None:
+        lock = (_LOCKED_PERSON, {"user_id": user_id, "client_id": client_id})
+        week_read = None
+        if weeks is not None:
+            week_read = (
+                _WEEKS_FROM_TO,
+                {"user_id": user_id, "first": weeks[0], "last": weeks[1]},
+            )
+        found = _read_for_planning(session, user_id=user_id, lock=lock, week=week_read)
     if not found[0]:
         raise NotFound("user", user_id)
     person = Person(*found[0][0])
@@ -342,6 +397,96 @@ def person_and_reads(
             sessions = week_sessions(session, user_id=user_id, week=week)
     stage = StageReads(person=(person.client_id, person.external_id), latest=latest_of(found[1]))
     return person, _planning_reads_of(found, week=sessions, stage=stage)
+
+
+class PlanHint(NamedTuple):
+    """What `person_and_reads` will be asked, for `read_ahead`."""
+
+    client_id: str
+    user_id: str
+    weeks: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """What `read_ahead` read of a person: `_read_for_planning`'s rows, the
+    weeks' sessions those of every week in `weeks` (first, last)."""
+
+    client_id: str
+    weeks: tuple[str, str] | None
+    found: list[list[tuple[Any, ...]]]
+
+
+# What `read_ahead` read: user id -> _Ahead, taken by the first read of them.
+_AHEAD = "plans_read_ahead"
+
+
+def read_ahead(session: Session, hints: Sequence[PlanHint | None]) -> None:
+    """Read what `person_and_reads` will be asked for each hint, all at once,
+    for it to find in this transaction (`api.batching`): on PostgreSQL, five
+    statements for the whole batch in one round trip, instead of five for
+    each person; elsewhere nothing (SQLite's reads take no round trip).
+
+    Each person's rows are taken by the first `person_and_reads` of them
+    (a second one, after the first wrote their week, reads again), and only
+    if it asks for weeks that were read. The people are locked here, as
+    `person_and_reads` locks them, until the transaction ends: nothing
+    written about them by others comes between what is read here and its use."""
+    wanted: dict[str, PlanHint] = {}
+    for hint in hints:
+        if hint is not None:
+            wanted.setdefault(hint.user_id, hint)
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        return
+    ids = list(wanted)
+    people = {"user_ids": ids}
+    reads: list[_Read] = [
+        (_PEOPLE_AHEAD, {**people, "client_ids": [wanted[id_].client_id for id_ in ids]}),
+        (LATEST_STAGES, people),
+        (episode_store.MANY_REPORTS, people),
+        (_HISTORY_AHEAD, people),
+    ]
+    spans = [hint.weeks for hint in wanted.values() if hint.weeks is not None]
+    weeks = (min(span[0] for span in spans), max(span[1] for span in spans)) if spans else None
+    if weeks is not None:
+        reads.append((_WEEKS_AHEAD, {**people, "first": weeks[0], "last": weeks[1]}))
+    found = read_together(session, reads)
+    # The people's rows are theirs whole (led by their id); the others'
+    # lose their leading id, to be as `_read_for_planning` gives them.
+    grouped = [_by_person(found[0], keep_id=True)]
+    grouped += [_by_person(rows, keep_id=False) for rows in found[1:]]
+    if weeks is None:
+        grouped.append({})
+    transaction_memo(session)[_AHEAD] = {
+        id_: _Ahead(hint.client_id, weeks, [rows.get(id_, []) for rows in grouped])
+        for id_, hint in wanted.items()
+    }
+
+
+def _by_person(
+    rows: Sequence[tuple[Any, ...]], *, keep_id: bool
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Rows led by a person's id, by person, in the order read."""
+    by_person: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_person.setdefault(row[0], []).append(row if keep_id else row[1:])
+    return by_person
+
+
+def _read_ahead_for(
+    session: Session, *, client_id: str, user_id: str, weeks: tuple[str, str] | None
+) -> list[list[tuple[Any, ...]]] | None:
+    """What `read_ahead` read for the client's user, taken (it is theirs
+    once), if it covers `weeks`; None otherwise."""
+    ahead: dict[str, _Ahead] | None = transaction_memo(session).get(_AHEAD)
+    read = None if ahead is None else ahead.pop(user_id, None)
+    if read is None or read.client_id != client_id:
+        return None
+    if weeks is not None and (
+        read.weeks is None or not read.weeks[0] <= weeks[0] <= weeks[1] <= read.weeks[1]
+    ):
+        return None
+    return read.found
 
 
 _Read = tuple[Raw, dict[str, Any]]

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Dialect
+from sqlalchemy import ARRAY, ColumnElement, Dialect, String, any_, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -328,6 +328,12 @@ def read_together(
     finally:
         for _compiled, cursor in cursors:
             cursor.close()
+
+
+def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """PostgreSQL: `column = ANY(:name)`, the parameter `name` a list of
+    strings (an array): one statement for many ids, through the column's index."""
+    return column == any_(bindparam(name, type_=ARRAY(String)))
 
 
 def _fetchall(cursor: Any) -> Any:

@@ -8,12 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, literal_column, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlmodel import Session, SQLModel
 
 from db import outbox
 from db.errors import NotFound
 from db.outbox import EventType
-from db.raw import Raw, read_together
+from db.raw import Raw, any_of, read_together
 from db.tables import StageChange, new_id
 
 # Built once: statements on the tables, run on the driver's cursor (`db.raw`)
@@ -33,6 +34,16 @@ _LATEST_STAGE = Raw(
     .limit(literal_column("1"))
 )
 _INSERT_STAGE = Raw(insert(_STAGES))
+
+
+# PostgreSQL: `_LATEST_STAGE` of each of the people in `user_ids` (an
+# array), one row each, led by their id.
+LATEST_STAGES = Raw(
+    select(_STAGES.c.user_id, _STAGES.c.stage)
+    .where(any_of(_STAGES.c.user_id, "user_ids"))
+    .ext(distinct_on(_STAGES.c.user_id))
+    .order_by(_STAGES.c.user_id, _STAGES.c.recorded_at.desc(), _STAGES.c.since.desc())
+)
 
 
 @dataclass(frozen=True, slots=True)

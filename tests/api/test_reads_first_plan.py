@@ -165,6 +165,53 @@ def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactio
         assert again.content == body.content
 
 
+def test_first_reads_that_arrive_together_are_read_ahead_on_postgresql(
+    quiet: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their batch reads what every plan needs at once (`db.plans.read_ahead`):
+    on PostgreSQL no piece reads for itself, and each serves what it would
+    alone, the bytes a later read of its stored week gives."""
+    people = [quiet.user(program_start="2026-11-16")["id"] for _ in range(5)]
+    app = quiet.http.app
+    own_reads: list[str] = []
+    original = plan_store._read_for_planning
+
+    def counted(session: Session, *, user_id: str, **kwargs: Any) -> Any:
+        own_reads.append(user_id)
+        return original(session, user_id=user_id, **kwargs)
+
+    monkeypatch.setattr(plan_store, "_read_for_planning", counted)
+
+    async def together() -> list[Body]:
+        return list(
+            await asyncio.gather(
+                *(
+                    reads.this_weeks_plan_of(
+                        app.state,  # type: ignore[attr-defined]
+                        client_id=quiet.client_id,
+                        user_id=person,
+                        now=NOW,
+                    )
+                    for person in [*people, people[0]]  # one of them asked twice
+                )
+            )
+        )
+
+    assert quiet.http.portal is not None
+    bodies = quiet.http.portal.call(together)
+    on_postgres = app.state.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
+    # Asked twice: in one batch, the second ask reads again (the first stored the week).
+    if on_postgres:
+        assert own_reads in ([], [people[0]])
+    else:
+        assert sorted(own_reads) == sorted([*people, people[0]])
+    assert bodies[-1].content == bodies[0].content
+    for person, body in zip(people, bodies, strict=False):
+        again = quiet.get(f"/v1/users/{person}/plan", params={"week": "2026-W47"})
+        assert again.status_code == 200
+        assert again.content == body.content
+
+
 @pytest.mark.parametrize(
     ("timezone", "now", "week"),
     [

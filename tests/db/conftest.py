@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from db.engine import make_engine
+from db.migrate import upgrade
 from tests.conftest import postgres_database
 
 
@@ -34,3 +35,15 @@ def session(engine: Engine) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
         session.rollback()
+
+
+@pytest.fixture
+def pg_session(postgres_url: str) -> Iterator[Session]:
+    """A session on the run's PostgreSQL database, rolled back at the end:
+    for what only PostgreSQL does."""
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+    engine.dispose()

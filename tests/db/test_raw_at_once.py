@@ -4,7 +4,6 @@ form for many rows (`_rows_at_once`), and write what executemany writes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -16,8 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 
 from db import changes, raw
-from db.engine import make_engine
-from db.migrate import upgrade
 from db.raw import Raw, deferred
 from tests.db.test_raw import completion_row
 from tests.db.test_repositories import new_user, planned, store
@@ -142,17 +139,6 @@ def test_a_key_broken_among_rows_sent_together_is_sqlalchemys_error(session: Ses
     rows = [completion_row(user_id, ids[0]), completion_row(user_id, ids[1])]
     with pytest.raises(IntegrityError):
         INSERT.many(session, [*rows, rows[0]])
-
-
-@pytest.fixture
-def pg_session(postgres_url: str) -> Iterator[Session]:
-    """A session on the run's PostgreSQL database, rolled back at the end."""
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    with Session(engine) as session:
-        yield session
-        session.rollback()
-    engine.dispose()
 
 
 @pytest.mark.postgres
