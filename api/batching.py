@@ -34,13 +34,13 @@ On SQLite one batch runs at a time, in the writer's turn
 (`api.caching.write_turn`); on PostgreSQL up to `GroupCommit.concurrent` run side
 by side, each on its own connection.
 
-An optimistic batch of completions also defers what its pieces only send
-(`db.raw.deferred`): each of its statements then runs once for the whole
-batch, with every piece's row (executemany), as the batch ends. Pieces that
-report the same session twice are caught: the first one's insert breaks the
-second one's key, and a piece whose session an earlier piece already wrote
-runs what waits before it reads (`db.completions`). Run again piece by
-piece, nothing is deferred.
+An optimistic batch of completions, or of first serves, also defers what
+its pieces only send (`db.raw.deferred`): each of its statements then runs
+once for the whole batch, with every piece's row (executemany), as the batch
+ends. Pieces that write the same thing twice are caught: the first one's
+insert breaks the second one's key, and a piece that reads what an earlier
+piece may have written runs what waits before it reads (`db.completions`,
+`db.plans`). Run again piece by piece, nothing is deferred.
 
 An optimistic batch may read ahead for its pieces (`GroupCommit.read_ahead`):
 each piece is queued with a hint of what it will read, and the batch reads

@@ -172,10 +172,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.group_commit = GroupCommit(
         app.state, defers_sends=True, read_ahead=completion_store.read_targets, concurrent=1
     )
-    # So do the first serves of weeks that have begun, which store them; on
-    # PostgreSQL a batch reads what its people's plans need all at once.
+    # So do the first serves of weeks that have begun, which store them: on
+    # PostgreSQL a batch reads what its people's plans need all at once, and
+    # on both backends it stores every week it serves as it ends, each
+    # statement once for the batch (`db.plans.read_ahead`, `store_week`).
     app.state.plan_commit = GroupCommit(
-        app.state, pipelined=False, read_ahead=plan_store.read_ahead
+        app.state, pipelined=False, defers_sends=True, read_ahead=plan_store.read_ahead
     )
     errors.install(app)
     hot.install(app)

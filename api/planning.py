@@ -338,8 +338,9 @@ def _keep_stored(
     today: date,
     now: datetime,
 ) -> tuple[Plan, tuple[bytes, ...] | None]:
-    """The plan with the week's `stored` sessions (none if it was not stored
-    yet: then it is stored now), and, when this stored them, their JSON."""
+    """The plan with the week's `stored` sessions, as read under the
+    person's lock (none: the week is not stored yet, and is stored now), and,
+    when this stored them, their JSON."""
     week = plan.week
     if not stored:
         if not plan.sessions:
@@ -347,10 +348,8 @@ def _keep_stored(
         parts = tuple(map(blocks.split, plan.sessions))
         contents = tuple(part.json() for part in parts)
         items = [_to_store(p, split=s) for p, s in zip(plan.sessions, parts, strict=True)]
-        if plan_store.store_week(session, user_id=person_id, week=week, sessions=items, now=now):
-            return plan, contents
-        # A concurrent first request stored the week: serve its sessions.
-        stored = plan_store.week_sessions(session, user_id=person_id, week=week)
+        plan_store.store_week(session, user_id=person_id, week=week, sessions=items, now=now)
+        return plan, contents
 
     fresh = {planned.id: planned for planned in plan.sessions}
     sessions: list[PlannedSession] = []

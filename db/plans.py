@@ -24,14 +24,13 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, and_, col
 
 from db import blocks, changes
 from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
-from db.raw import Raw, any_of, pipeline, read_together, transaction_memo
+from db.raw import Raw, any_of, pipeline, read_together, run_deferred, transaction_memo
 from db.stages import (
     LATEST_STAGES,
     StageReads,
@@ -201,12 +200,8 @@ _INSERT_SESSIONS = {
     ),
 }
 _WEEKS: Table = SQLModel.metadata.tables["stored_weeks"]
-# Insert-once without a savepoint: a week a concurrent request stored first
-# (PostgreSQL waits for it to commit) inserts nothing.
-_INSERT_WEEK = {
-    "sqlite": Raw(sqlite.insert(_WEEKS).on_conflict_do_nothing()),
-    "postgresql": Raw(postgresql.insert(_WEEKS).on_conflict_do_nothing()),
-}
+# A week is stored once (`store_week`): a second time breaks its key.
+_INSERT_WEEK = Raw(insert(_WEEKS))
 _PERSON_COLUMNS = (
     _USERS.c.id,
     _USERS.c.client_id,
@@ -500,6 +495,7 @@ def _read_for_planning(
     together, one round trip on PostgreSQL. The lock goes first: the server
     runs the reads in order, so all of them see what a concurrent request
     for the person committed before letting go."""
+    _written_before_read(session, user_id)
     params = {"user_id": user_id}
     reads = [lock, latest_stage_read(user_id), (episode_store.REPORTS, params), (_HISTORY, params)]
     if week is not None:
@@ -559,6 +555,7 @@ def planned_sessions(session: Session, rows: Sequence[PlannedSessionRow]) -> lis
 def week_sessions(session: Session, *, user_id: str, week: str) -> list[WeekSession]:
     """The week's stored sessions, in date order, with whether each was
     reported done: `load_week` without loading the rows as objects."""
+    _written_before_read(session, user_id)
     return _week_of(session, _WEEK.all(session, {"user_id": user_id, "week": week}))
 
 
@@ -601,15 +598,18 @@ def store_week(
     week: str,
     sessions: Sequence[SessionToStore],
     now: datetime,
-) -> bool:
-    """Store a week's sessions once. False when a concurrent request stored it
-    first; then read that request's sessions instead."""
+) -> None:
+    """Store a week, not stored yet, with its sessions. The caller holds the
+    person's lock and read that the week has no sessions (`person_and_reads`,
+    `planning_reads`): every week is stored so, so no other transaction can
+    be storing it meanwhile. A week stored already breaks its key
+    (IntegrityError), as the statement runs or, in a `deferred` block, as
+    the block ends: nothing is stored twice, nor over what is stored.
+
+    Its statements are only sent: in one round trip on PostgreSQL, and in a
+    `deferred` block (a batch of first serves, `api.batching`) with every
+    other week's of the batch, as it ends."""
     dialect = session.get_bind().dialect.name
-    stored = _INSERT_WEEK[dialect].run(
-        session, {"user_id": user_id, "week": week, "stored_at": now}
-    )
-    if not stored:
-        return False
     parts = [item.split or blocks.split(item.planned) for item in sessions]
     blocks.store(session, {d: c for part in parts for d, c in part.contents.items()})
     rows = [
@@ -629,11 +629,24 @@ def store_week(
         }
         for position, (item, part) in enumerate(zip(sessions, parts, strict=True))
     ]
-    # Both in one round trip on PostgreSQL.
+    transaction_memo(session).setdefault(_WRITTEN, set()).add(user_id)
     with pipeline(session):
+        _INSERT_WEEK.send(session, {"user_id": user_id, "week": week, "stored_at": now})
         _INSERT_SESSIONS[dialect].many(session, rows)
         changes.announce(session, changes.user_topic(user_id))
-    return True
+
+
+# The people whose week this transaction stored, perhaps still waiting in a
+# `deferred` block (`store_week`).
+_WRITTEN = "plans_written"
+
+
+def _written_before_read(session: Session, user_id: str) -> None:
+    """Before reading the person's weeks: run what waits in the `deferred`
+    block if it may hold a week of theirs (a batch's earlier first serve of
+    the same person). Others' waiting weeks go on waiting."""
+    if user_id in transaction_memo(session).get(_WRITTEN, ()):
+        run_deferred(session)
 
 
 def replace_session(

@@ -17,10 +17,12 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from api import planning, reads
+from api.batching import GroupCommit
 from api.caching import Body, Caches
 from db import plans as plan_store
 from db.engine import READ_ONLY_OPTION
 from db.errors import NotFound
+from db.raw import Raw
 from programs import IsoWeek, PlannedSession
 from tests.api.test_batching import commits_counted
 from tests.conftest import NOW, Api, register, unlimited_api
@@ -165,12 +167,14 @@ def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactio
         assert again.content == body.content
 
 
-def test_first_reads_that_arrive_together_are_read_ahead_on_postgresql(
+def test_first_reads_that_arrive_together_are_read_ahead_and_stored_at_once(
     quiet: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Their batch reads what every plan needs at once (`db.plans.read_ahead`):
-    on PostgreSQL no piece reads for itself, and each serves what it would
-    alone, the bytes a later read of its stored week gives."""
+    on PostgreSQL no piece reads for itself. It stores their weeks as it
+    ends, each statement once for all of them (`db.raw.deferred`), without
+    falling back to one piece at a time. Each serves what it would alone,
+    the bytes a later read of its stored week gives."""
     people = [quiet.user(program_start="2026-11-16")["id"] for _ in range(5)]
     app = quiet.http.app
     own_reads: list[str] = []
@@ -181,6 +185,23 @@ def test_first_reads_that_arrive_together_are_read_ahead_on_postgresql(
         return original(session, user_id=user_id, **kwargs)
 
     monkeypatch.setattr(plan_store, "_read_for_planning", counted)
+    weeks_stored: list[int] = []  # the rows of each run of the weeks' insert
+    run_many = Raw._run_many
+
+    def counted_rows(statement: Raw, dialect: Any, driver: Any, parameters: list[Any]) -> None:
+        if statement is plan_store._INSERT_WEEK:
+            weeks_stored.append(len(parameters))
+        run_many(statement, dialect, driver, parameters)
+
+    monkeypatch.setattr(Raw, "_run_many", counted_rows)
+    one_by_one: list[int] = []
+    original_one_by_one = GroupCommit._one_by_one
+
+    def counted_one_by_one(commit: GroupCommit, batch: list[Any]) -> Any:
+        one_by_one.append(len(batch))
+        return original_one_by_one(commit, batch)
+
+    monkeypatch.setattr(GroupCommit, "_one_by_one", counted_one_by_one)
 
     async def together() -> list[Body]:
         return list(
@@ -205,6 +226,9 @@ def test_first_reads_that_arrive_together_are_read_ahead_on_postgresql(
         assert own_reads in ([], [people[0]])
     else:
         assert sorted(own_reads) == sorted([*people, people[0]])
+    assert one_by_one == []
+    assert sum(weeks_stored) == len(people)  # asked twice, stored once
+    assert max(weeks_stored) > 1
     assert bodies[-1].content == bodies[0].content
     for person, body in zip(people, bodies, strict=False):
         again = quiet.get(f"/v1/users/{person}/plan", params={"week": "2026-W47"})

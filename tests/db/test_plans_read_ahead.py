@@ -1,6 +1,7 @@
-"""`db.plans.read_ahead`: what a batch of first serves reads for all its
+"""A batch of first serves: what `db.plans.read_ahead` reads for all its
 people at once is what `person_and_reads` would read of each, found without
-reading again, once per person; and its people stay locked."""
+reading again, once per person; its people stay locked; and the weeks it
+stores wait for its end unless their person is read again."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -17,6 +19,7 @@ from db.engine import make_engine
 from db.errors import NotFound
 from db.migrate import upgrade
 from db.plans import PlanHint
+from db.raw import deferred
 from db.tables import User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
@@ -165,3 +168,27 @@ def test_read_ahead_locks_its_people_until_the_transaction_ends(
                     assert other.exec_driver_sql(lock, {"id": user.id}).all() == [(user.id,)]
         finally:
             engine.dispose()
+
+
+def test_a_week_waiting_in_a_batch_is_run_before_its_person_is_read_again(
+    session: Session,
+) -> None:
+    """In a batch, weeks stored wait to run as it ends (`db.raw.deferred`):
+    reading someone else leaves them waiting, reading their person runs them."""
+    _full, bare, staged = people(session)
+
+    def weeks_stored(user: User) -> int:
+        count = "SELECT count(*) FROM stored_weeks WHERE user_id = :id"
+        return int(session.execute(text(count), {"id": user.id}).scalar_one())
+
+    with deferred(session):
+        store(session, bare.id, W48, planned("x", date(2026, 11, 23)))
+        _person, other = read(session, staged, (W48, W48), W48)
+        assert other.week == []
+        assert weeks_stored(bare) == 0  # still waiting
+        _person, again = read(session, bare, (W48, W48), W48)
+        assert [item.id for item in again.week or []] == ["x"]
+        assert weeks_stored(bare) == 1
+        assert [item.id for item in plans.week_sessions(session, user_id=bare.id, week=W48)] == [
+            "x"
+        ]

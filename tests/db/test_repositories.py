@@ -4,11 +4,13 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db import changes, clients, completions, episodes, plans, stages, users
 from db.errors import Conflict, NotFound
 from db.plans import SessionToStore
+from db.raw import deferred, savepoint
 from db.tables import (
     ApiKey,
     Completion,
@@ -62,9 +64,9 @@ def planned(session_id: str, day: date, *, eased: bool = False) -> SessionToStor
     return SessionToStore(planned=session, aerobic_minutes=10, strength_seconds=90)
 
 
-def store(session: Session, user_id: str, week: str, *sessions: SessionToStore) -> bool:
+def store(session: Session, user_id: str, week: str, *sessions: SessionToStore) -> None:
     """Store a week of `sessions` as the service does when first serving it."""
-    return plans.store_week(session, user_id=user_id, week=week, sessions=sessions, now=NOW)
+    plans.store_week(session, user_id=user_id, week=week, sessions=sessions, now=NOW)
 
 
 def test_finds_only_active_keys(session: Session) -> None:
@@ -141,15 +143,26 @@ def test_episodes_keep_report_order(session: Session) -> None:
     assert rows[0].updated_at == NOW
 
 
-def test_a_week_is_stored_once(session: Session) -> None:
+def test_a_week_is_stored_once_a_second_store_breaks_its_key(session: Session) -> None:
+    """Nothing is stored twice, nor over what is stored: as the statements
+    run, or, in a deferred block (a batch of first serves), as it ends."""
     user = new_user(session)
     first = [planned("a", date(2026, 11, 16)), planned("b", date(2026, 11, 18))]
-    assert store(session, user.id, "2026-W47", *first)
-    again = [planned("c", date(2026, 11, 17))]
-    assert not store(session, user.id, "2026-W47", *again)
+    store(session, user.id, "2026-W47", *first)
+    with pytest.raises(IntegrityError), savepoint(session):
+        store(session, user.id, "2026-W47", planned("c", date(2026, 11, 17)))
+
+    def twice_in_a_batch() -> None:
+        with savepoint(session), deferred(session):
+            store(session, user.id, "2026-W48", planned("d", date(2026, 11, 23)))
+            store(session, user.id, "2026-W48", planned("e", date(2026, 11, 24)))
+
+    with pytest.raises(IntegrityError):
+        twice_in_a_batch()
     stored = plans.load_week(session, user_id=user.id, week="2026-W47")
     assert [item.row.id for item in stored] == ["a", "b"]
     assert stored[0].planned == first[0].planned
+    assert plans.load_week(session, user_id=user.id, week="2026-W48") == []
 
 
 def test_a_stored_week_keeps_every_column_of_its_sessions(session: Session) -> None:
@@ -165,7 +178,7 @@ def test_a_stored_week_keeps_every_column_of_its_sessions(session: Session) -> N
             strength_seconds=0,
         ),
     ]
-    assert store(session, user.id, "2026-W47", *items)
+    store(session, user.id, "2026-W47", *items)
     assert changes.user_topic(user.id) in changes.announced(session)
     rows = session.exec(
         select(PlannedSessionRow)
@@ -191,22 +204,6 @@ def test_a_stored_week_keeps_every_column_of_its_sessions(session: Session) -> N
     week = session.get(StoredWeek, (user.id, "2026-W47"))
     assert week is not None
     assert week.stored_at == NOW
-
-
-def test_a_concurrent_first_store_loses_gracefully(engine: Engine) -> None:
-    with Session(engine, expire_on_commit=False) as setup:
-        user = new_user(setup, external_id="race")
-        setup.commit()
-    with Session(engine) as winner:
-        assert store(winner, user.id, "2026-W47", planned("w", date(2026, 11, 16)))
-        winner.commit()
-    with Session(engine) as loser:
-        assert not store(loser, user.id, "2026-W47", planned("l", date(2026, 11, 16)))
-        assert [log.session_id for log in plans.load_history(loser, user_id=user.id)] == ["w"]
-        loser.commit()
-    with Session(engine) as cleanup:
-        users.delete_user(cleanup, client_id=user.client_id, user_id=user.id, now=NOW)
-        cleanup.commit()
 
 
 def test_history_carries_completions(session: Session) -> None:
@@ -327,21 +324,30 @@ def test_deleting_a_user_cascades(session: Session) -> None:
 
 
 def test_two_first_requests_at_once_store_the_week_once(engine: Engine) -> None:
+    """As the service serves a week first (`api.planning`): the week is read
+    under the person's lock and stored only if it has no sessions. The
+    second request waits for the first's lock (PostgreSQL) or write lock
+    (SQLite), then finds the first's week."""
     with Session(engine, expire_on_commit=False) as setup:
         user = new_user(setup, external_id="concurrent")
         setup.commit()
     outcome: dict[str, object] = {}
 
+    def first_serve(session: Session, session_id: str) -> bool:
+        reads = plans.planning_reads(session, user_id=user.id, week="2026-W47")
+        if reads.week:
+            return False
+        store(session, user.id, "2026-W47", planned(session_id, date(2026, 11, 16)))
+        return True
+
     def second_request() -> None:
         with Session(engine) as other:
-            outcome["stored"] = store(
-                other, user.id, "2026-W47", planned("late", date(2026, 11, 16))
-            )
+            outcome["stored"] = first_serve(other, "late")
             outcome["ids"] = [log.session_id for log in plans.load_history(other, user_id=user.id)]
             other.commit()
 
     with Session(engine) as first:
-        assert store(first, user.id, "2026-W47", planned("early", date(2026, 11, 16)))
+        assert first_serve(first, "early")
         thread = threading.Thread(target=second_request)
         thread.start()
         thread.join(timeout=0.3)
