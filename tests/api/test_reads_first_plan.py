@@ -26,6 +26,7 @@ from db.raw import Raw
 from programs import IsoWeek, PlannedSession
 from tests.api.test_batching import commits_counted
 from tests.conftest import NOW, Api, register, unlimited_api
+from tests.db.test_plans_read_ahead import reads_counted
 from tests.programs.simulate import profile, simulate
 
 
@@ -125,6 +126,23 @@ def test_a_first_plan_of_a_person_not_cached_reads_them_in_its_own_transaction(
     assert quiet.get("/v1/users/nobody/plan").status_code == 404
 
 
+def first_plans_together(api: Api, user_ids: list[str]) -> list[Body | BaseException]:
+    """This week's plan of each person, asked all at once of the app's event
+    loop, as requests that arrive together (`reads.this_weeks_plan_of`): a
+    body each, or the error it raised."""
+    state = api.http.app.state  # type: ignore[attr-defined]
+
+    async def together() -> list[Body | BaseException]:
+        asked = (
+            reads.this_weeks_plan_of(state, client_id=api.client_id, user_id=user_id, now=NOW)
+            for user_id in user_ids
+        )
+        return list(await asyncio.gather(*asked, return_exceptions=True))
+
+    assert api.http.portal is not None  # entered: the app's loop runs there
+    return api.http.portal.call(together)
+
+
 def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactions(
     quiet: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,30 +150,7 @@ def test_first_reads_that_arrive_together_store_their_weeks_in_shared_transactio
     app = quiet.http.app
     sizes = commits_counted(app.state.engine, monkeypatch)  # type: ignore[attr-defined]
 
-    async def together() -> list[Body | BaseException]:
-        return list(
-            await asyncio.gather(
-                *(
-                    reads.this_weeks_plan_of(
-                        app.state,  # type: ignore[attr-defined]
-                        client_id=quiet.client_id,
-                        user_id=person,
-                        now=NOW,
-                    )
-                    for person in people
-                ),
-                reads.this_weeks_plan_of(
-                    app.state,  # type: ignore[attr-defined]
-                    client_id=quiet.client_id,
-                    user_id="nobody",
-                    now=NOW,
-                ),
-                return_exceptions=True,
-            )
-        )
-
-    assert quiet.http.portal is not None  # entered: the app's loop runs there
-    *bodies, unknown = quiet.http.portal.call(together)
+    *bodies, unknown = first_plans_together(quiet, [*people, "nobody"])
     assert isinstance(unknown, NotFound)  # its own answer; the others are unharmed
     assert sum(sizes) == 7
     assert len(sizes) < 7
@@ -177,14 +172,7 @@ def test_first_reads_that_arrive_together_are_read_ahead_and_stored_at_once(
     the bytes a later read of its stored week gives."""
     people = [quiet.user(program_start="2026-11-16")["id"] for _ in range(5)]
     app = quiet.http.app
-    own_reads: list[str] = []
-    original = plan_store._read_for_planning
-
-    def counted(session: Session, *, user_id: str, **kwargs: Any) -> Any:
-        own_reads.append(user_id)
-        return original(session, user_id=user_id, **kwargs)
-
-    monkeypatch.setattr(plan_store, "_read_for_planning", counted)
+    own_reads = reads_counted(monkeypatch)
     weeks_stored: list[int] = []  # the rows of each run of the weeks' insert
     run_many = Raw._run_many
 
@@ -203,23 +191,7 @@ def test_first_reads_that_arrive_together_are_read_ahead_and_stored_at_once(
 
     monkeypatch.setattr(GroupCommit, "_one_by_one", counted_one_by_one)
 
-    async def together() -> list[Body]:
-        return list(
-            await asyncio.gather(
-                *(
-                    reads.this_weeks_plan_of(
-                        app.state,  # type: ignore[attr-defined]
-                        client_id=quiet.client_id,
-                        user_id=person,
-                        now=NOW,
-                    )
-                    for person in [*people, people[0]]  # one of them asked twice
-                )
-            )
-        )
-
-    assert quiet.http.portal is not None
-    bodies = quiet.http.portal.call(together)
+    bodies = first_plans_together(quiet, [*people, people[0]])  # one of them asked twice
     on_postgres = app.state.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
     # Asked twice: in one batch, the second ask reads again (the first stored the week).
     if on_postgres:
@@ -229,8 +201,9 @@ def test_first_reads_that_arrive_together_are_read_ahead_and_stored_at_once(
     assert one_by_one == []
     assert sum(weeks_stored) == len(people)  # asked twice, stored once
     assert max(weeks_stored) > 1
-    assert bodies[-1].content == bodies[0].content
+    assert bodies[-1] == bodies[0]
     for person, body in zip(people, bodies, strict=False):
+        assert isinstance(body, Body)
         again = quiet.get(f"/v1/users/{person}/plan", params={"week": "2026-W47"})
         assert again.status_code == 200
         assert again.content == body.content

@@ -5,20 +5,18 @@ in for."""
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from db import completions, episodes, plans, stages
-from db.engine import make_engine
 from db.errors import NotFound
-from db.migrate import upgrade
 from db.tables import StageChange, User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
 from programs import Logged, Pains, RedFlag, SessionLog
-from tests.conftest import NOW, postgres_database
+from tests.conftest import NOW
+from tests.db.conftest import locked_elsewhere
 from tests.db.test_repositories import new_user, planned, store
 
 
@@ -269,41 +267,30 @@ def test_person_and_reads_find_only_the_clients_user(session: Session) -> None:
 
 
 @pytest.mark.postgres
-def test_planning_reads_lock_the_person_until_the_transaction_ends(
-    postgres_admin_url: str,
-) -> None:
+def test_planning_reads_lock_the_person_until_the_transaction_ends(pg_scratch: Engine) -> None:
     """Two first serves for one person both read the latest stage: the
     second waits for the first's lock, and so sees the stage it recorded."""
-    lock = "SELECT id FROM users WHERE id = %(id)s FOR NO KEY UPDATE NOWAIT"
-    with postgres_database(postgres_admin_url) as url:
-        engine = make_engine(url)
-        try:
-            upgrade(engine)
-            with Session(engine) as setup:
-                user_id = new_user(setup).id
-                setup.commit()
-                client_id = setup.get_one(User, user_id).client_id
+    engine = pg_scratch
+    with Session(engine) as setup:
+        user_id = new_user(setup).id
+        setup.commit()
+        client_id = setup.get_one(User, user_id).client_id
 
-            def person_and_reads(planning: Session) -> object:
-                return plans.person_and_reads(
-                    planning,
-                    client_id=client_id,
-                    user_id=user_id,
-                    weeks=("2026-W47", "2026-W48"),
-                    week_of=lambda _: "2026-W47",
-                )
+    def person_and_reads(planning: Session) -> object:
+        return plans.person_and_reads(
+            planning,
+            client_id=client_id,
+            user_id=user_id,
+            weeks=("2026-W47", "2026-W48"),
+            week_of=lambda _: "2026-W47",
+        )
 
-            def planning_reads(planning: Session) -> object:
-                return plans.planning_reads(planning, user_id=user_id, week=None)
+    def planning_reads(planning: Session) -> object:
+        return plans.planning_reads(planning, user_id=user_id, week=None)
 
-            for read in (planning_reads, person_and_reads):
-                with Session(engine) as planning:
-                    read(planning)
-                    with engine.connect() as other, pytest.raises(OperationalError) as held:
-                        other.exec_driver_sql(lock, {"id": user_id})
-                    assert isinstance(held.value.orig, psycopg.errors.LockNotAvailable)
-                    planning.rollback()
-                with engine.connect() as other:
-                    assert other.exec_driver_sql(lock, {"id": user_id}).all() == [(user_id,)]
-        finally:
-            engine.dispose()
+    for read in (planning_reads, person_and_reads):
+        with Session(engine) as planning:
+            read(planning)
+            assert locked_elsewhere(engine, user_id)
+            planning.rollback()
+        assert not locked_elsewhere(engine, user_id)

@@ -8,22 +8,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from db import completions, episodes, plans, stages
-from db.engine import make_engine
 from db.errors import NotFound
-from db.migrate import upgrade
 from db.plans import PlanHint
 from db.raw import deferred
 from db.tables import User
 from programs import Completion as CompletionReport
 from programs import Episode as EpisodeReport
-from tests.conftest import NOW, postgres_database
+from tests.conftest import NOW
+from tests.db.conftest import locked_elsewhere
 from tests.db.test_repositories import new_client, new_user, planned, store
 
 W47, W48, W49 = "2026-W47", "2026-W48", "2026-W49"
@@ -144,30 +141,16 @@ def test_read_ahead_finds_only_the_clients_users(
 
 
 @pytest.mark.postgres
-def test_read_ahead_locks_its_people_until_the_transaction_ends(
-    postgres_admin_url: str,
-) -> None:
-    lock = "SELECT id FROM users WHERE id = %(id)s FOR NO KEY UPDATE NOWAIT"
-    with postgres_database(postgres_admin_url) as url:
-        engine = make_engine(url)
-        try:
-            upgrade(engine)
-            with Session(engine) as setup:
-                asked = people(setup)
-                setup.commit()
-                hints = [PlanHint(user.client_id, user.id, (W47, W48)) for user in asked]
-            with Session(engine) as planning:
-                plans.read_ahead(planning, hints)
-                for user in asked:
-                    with engine.connect() as other, pytest.raises(OperationalError) as held:
-                        other.exec_driver_sql(lock, {"id": user.id})
-                    assert isinstance(held.value.orig, psycopg.errors.LockNotAvailable)
-                planning.rollback()
-            with engine.connect() as other:
-                for user in asked:
-                    assert other.exec_driver_sql(lock, {"id": user.id}).all() == [(user.id,)]
-        finally:
-            engine.dispose()
+def test_read_ahead_locks_its_people_until_the_transaction_ends(pg_scratch: Engine) -> None:
+    with Session(pg_scratch) as setup:
+        asked = people(setup)
+        setup.commit()
+        hints = [PlanHint(user.client_id, user.id, (W47, W48)) for user in asked]
+    with Session(pg_scratch) as planning:
+        plans.read_ahead(planning, hints)
+        assert all(locked_elsewhere(pg_scratch, user.id) for user in asked)
+        planning.rollback()
+    assert not any(locked_elsewhere(pg_scratch, user.id) for user in asked)
 
 
 def test_a_week_waiting_in_a_batch_is_run_before_its_person_is_read_again(
