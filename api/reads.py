@@ -90,7 +90,7 @@ def _served(
     render: Callable[[T], Body],
     *,
     writes: bool,
-    hint: plan_store.PlanHint | None = None,
+    hint: Callable[[], plan_store.PlanHint] | None = None,
 ) -> Callable[[], Awaitable[Body]]:
     """What `serve` answers, rendered, from one transaction on a thread.
 
@@ -100,7 +100,8 @@ def _served(
     Other work (a preview, progress) usually writes nothing, so it need not
     queue for SQLite's write lock: it reads first, and runs again as a writer
     only if it does write and another writer won the race. `hint`: what
-    `serve` will read, for a writer's batch to read ahead."""
+    `serve` will read, for a writer's batch to read ahead; asked for only
+    then, not on a cached read."""
 
     def work(session: Session) -> Body:
         return render(serve(session))
@@ -116,7 +117,7 @@ def _served(
             except OperationalError as error:
                 if not lost_write_race(error):
                     raise
-        body: Body = await state.plan_commit.run(work, hint=hint)
+        body: Body = await state.plan_commit.run(work, hint=None if hint is None else hint())
         return body
 
     return compute_body
@@ -133,7 +134,10 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
         return served
 
     key = _plan_key(ref.id, the_week, today)
-    hint = planning.read_ahead_hint(client_id=ref.client_id, user_id=ref.id, week=week, now=now)
+
+    def hint() -> plan_store.PlanHint:
+        return planning.read_ahead_hint(client_id=ref.client_id, user_id=ref.id, week=week, now=now)
+
     compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today, hint=hint)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 

@@ -14,19 +14,15 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Select,
-    String,
     Table,
     Text,
     and_,
     bindparam,
-    func,
     insert,
     select,
-    tuple_,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -34,7 +30,7 @@ from sqlmodel import Session, SQLModel
 from db import blocks, changes, outbox
 from db.errors import NotFound
 from db.outbox import EventType
-from db.raw import Raw, read_together, run_deferred, transaction_memo
+from db.raw import Raw, pairs_among, read_together, run_deferred, transaction_memo
 from db.tables import Completion
 from programs import Completion as CompletionReport
 
@@ -95,15 +91,9 @@ _TARGET_WITH_BLOCKS = _target(_BLOCKS)
 # PostgreSQL: a batch's targets, with their blocks, in one statement, each row
 # led by its (user id, session id): a statement of its own each, pipelined,
 # cost a flush and a poll of the socket per target, and a result to read.
-_IDS = ARRAY(String)
 _PG_TARGETS = Raw(
     _targets(_BLOCKS, _SESSIONS.c.user_id, _SESSIONS.c.id).where(
-        tuple_(_SESSIONS.c.user_id, _SESSIONS.c.id).in_(
-            select(
-                func.unnest(bindparam("user_ids", type_=_IDS)),
-                func.unnest(bindparam("session_ids", type_=_IDS)),
-            )
-        )
+        pairs_among((_SESSIONS.c.user_id, "user_ids"), (_SESSIONS.c.id, "session_ids"))
     )
 )
 # INSERT unless a row for the session exists, telling which; per dialect.

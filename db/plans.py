@@ -9,19 +9,15 @@ from typing import Any, NamedTuple
 
 from pydantic_core import from_json
 from sqlalchemy import (
-    ARRAY,
     JSON,
     ColumnElement,
     Select,
-    String,
     Table,
     Text,
     bindparam,
     cast,
-    func,
     insert,
     select,
-    tuple_,
     type_coerce,
 )
 from sqlmodel import Session, SQLModel, and_, col
@@ -30,7 +26,15 @@ from db import blocks, changes
 from db import episodes as episode_store
 from db.blocks import SplitSession
 from db.errors import NotFound
-from db.raw import Raw, any_of, pipeline, read_together, run_deferred, transaction_memo
+from db.raw import (
+    Raw,
+    any_of,
+    pairs_among,
+    pipeline,
+    read_together,
+    run_deferred,
+    transaction_memo,
+)
 from db.stages import (
     LATEST_STAGES,
     StageReads,
@@ -236,14 +240,7 @@ _WEEKS_FROM_TO = _week_read(_SESSIONS.c.week, weeks=_FROM_TO)
 # wait for each other rather than deadlock.
 _PEOPLE_AHEAD = Raw(
     select(*_PERSON_COLUMNS)
-    .where(
-        tuple_(_USERS.c.id, _USERS.c.client_id).in_(
-            select(
-                func.unnest(bindparam("user_ids", type_=ARRAY(String))),
-                func.unnest(bindparam("client_ids", type_=ARRAY(String))),
-            )
-        )
-    )
+    .where(pairs_among((_USERS.c.id, "user_ids"), (_USERS.c.client_id, "client_ids")))
     .order_by(_USERS.c.id)
     .with_for_update(key_share=True)
 )

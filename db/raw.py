@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import ARRAY, ColumnElement, Dialect, String, any_, bindparam
+from sqlalchemy import ARRAY, ColumnElement, Dialect, String, any_, bindparam, func, select, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -334,6 +334,16 @@ def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
     """PostgreSQL: `column = ANY(:name)`, the parameter `name` a list of
     strings (an array): one statement for many ids, through the column's index."""
     return column == any_(bindparam(name, type_=ARRAY(String)))
+
+
+def pairs_among(*columns: tuple[ColumnElement[Any], str]) -> ColumnElement[bool]:
+    """PostgreSQL: `(a, b, ...) IN (SELECT unnest(:a_name), unnest(:b_name), ...)`
+    for (column, parameter name) pairs, each parameter a list of strings (an
+    array), the lists side by side: rows matching any of the tuples given,
+    in one statement."""
+    return tuple_(*(column for column, _name in columns)).in_(
+        select(*(func.unnest(bindparam(name, type_=ARRAY(String))) for _column, name in columns))
+    )
 
 
 def _fetchall(cursor: Any) -> Any:
