@@ -27,7 +27,18 @@ from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import ARRAY, ColumnElement, Dialect, String, any_, bindparam, func, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    BindParameter,
+    ColumnElement,
+    Dialect,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -333,7 +344,7 @@ def read_together(
 def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
     """PostgreSQL: `column = ANY(:name)`, the parameter `name` a list of
     strings (an array): one statement for many ids, through the column's index."""
-    return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column == any_(_strings(name))
 
 
 def pairs_among(*columns: tuple[ColumnElement[Any], str]) -> ColumnElement[bool]:
@@ -342,8 +353,13 @@ def pairs_among(*columns: tuple[ColumnElement[Any], str]) -> ColumnElement[bool]
     array), the lists side by side: rows matching any of the tuples given,
     in one statement."""
     return tuple_(*(column for column, _name in columns)).in_(
-        select(*(func.unnest(bindparam(name, type_=ARRAY(String))) for _column, name in columns))
+        select(*(func.unnest(_strings(name)) for _column, name in columns))
     )
+
+
+def _strings(name: str) -> BindParameter[Any]:
+    """The parameter `name`, a list of strings sent as one array."""
+    return bindparam(name, type_=ARRAY(String))
 
 
 def _fetchall(cursor: Any) -> Any:
