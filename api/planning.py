@@ -176,12 +176,14 @@ def serve_week(
 
 
 def serve_week_of(
-    session: Session, *, client_id: str, user_id: str, week: IsoWeek | None, now: datetime
+    session: Session, *, ask: plan_store.PlanHint, week: IsoWeek | None, now: datetime
 ) -> tuple[Person, ServedWeek]:
     """`serve_week` for the client's user, not read yet: the person is read
     with the plan's other reads (`db.plans.person_and_reads`), one round trip
-    fewer on PostgreSQL. Before the person's time zone is known, the week's
-    sessions are read for every week their today may fall in."""
+    fewer on PostgreSQL. `ask`: what to read of them (`read_ahead_hint` for
+    the same `week` and `now`), the hint their batch read ahead with. Before
+    the person's time zone is known, the week's sessions are read for every
+    week their today may fall in."""
     # The person's today and the week served, worked out once the person is read.
     picked: list[tuple[date, IsoWeek]] = []
 
@@ -193,9 +195,9 @@ def serve_week_of(
 
     person, reads = plan_store.person_and_reads(
         session,
-        client_id=client_id,
-        user_id=user_id,
-        weeks=weeks_begun_somewhere(week, now),
+        client_id=ask.client_id,
+        user_id=ask.user_id,
+        weeks=ask.weeks,
         week_of=week_to_read,
     )
     today, the_week = picked[0]

@@ -127,18 +127,15 @@ async def plan(state: State, *, ref: UserRef, week: IsoWeek | None, now: datetim
     today = planning.local_date(ref.timezone, now)
     the_week = week or IsoWeek.of(today)
 
+    def ask() -> plan_store.PlanHint:
+        return planning.read_ahead_hint(client_id=ref.client_id, user_id=ref.id, week=week, now=now)
+
     def serve(session: Session) -> planning.ServedWeek:
-        _person, served = planning.serve_week_of(
-            session, client_id=ref.client_id, user_id=ref.id, week=week, now=now
-        )
+        _person, served = planning.serve_week_of(session, ask=ask(), week=week, now=now)
         return served
 
     key = _plan_key(ref.id, the_week, today)
-
-    def hint() -> plan_store.PlanHint:
-        return planning.read_ahead_hint(client_id=ref.client_id, user_id=ref.id, week=week, now=now)
-
-    compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today, hint=hint)
+    compute_body = _served(state, serve, plan_body, writes=the_week.monday() <= today, hint=ask)
     return await cached(state.caches, key, topic=changes.user_topic(ref.id), compute=compute_body)
 
 
@@ -157,14 +154,15 @@ async def this_weeks_plan_of(state: State, *, client_id: str, user_id: str, now:
     topic = changes.user_topic(user_id)
     stamp = state.caches.stamp(topic)
 
+    # What to read of the person: asked once, for their batch to read ahead
+    # and for their own work.
+    ask = planning.read_ahead_hint(client_id=client_id, user_id=user_id, week=None, now=now)
+
     def work(session: Session) -> tuple[plan_store.Person, Body]:
-        person, served = planning.serve_week_of(
-            session, client_id=client_id, user_id=user_id, week=None, now=now
-        )
+        person, served = planning.serve_week_of(session, ask=ask, week=None, now=now)
         return person, plan_body(served)
 
-    hint = planning.read_ahead_hint(client_id=client_id, user_id=user_id, week=None, now=now)
-    found: tuple[plan_store.Person, Body] = await state.plan_commit.run(work, hint=hint)
+    found: tuple[plan_store.Person, Body] = await state.plan_commit.run(work, hint=ask)
     person, body = found
     today = planning.local_date(person.timezone, now)
     ref = UserRef(id=person.id, client_id=person.client_id, timezone=person.timezone)

@@ -78,9 +78,10 @@ def test_a_first_read_gives_the_bytes_of_the_stored_week(quiet: Api) -> None:
     assert answer.status_code == 200
     engine: Engine = quiet.http.app.state.engine  # type: ignore[attr-defined]
     with Session(engine) as session:
-        _person, again = planning.serve_week_of(
-            session, client_id=quiet.client_id, user_id=user["id"], week=None, now=NOW
+        ask = planning.read_ahead_hint(
+            client_id=quiet.client_id, user_id=user["id"], week=None, now=NOW
         )
+        _person, again = planning.serve_week_of(session, ask=ask, week=None, now=NOW)
         stored = plan_store.week_sessions(session, user_id=user["id"], week="2026-W47")
         session.rollback()
     assert again.stored is None  # read from the store this time
